@@ -1,0 +1,210 @@
+"""HTTP to Braze. The only module that imports aiohttp (the simulator aside).
+
+Statuses and transport errors become the project's own exceptions here, in one place, most
+specific first. The API key travels only in the Authorization header: never in a URL, a log line
+or an exception message, and never over plain HTTP to a host that is not loopback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from collector import __version__
+from collector.alignment import Request
+from collector.clock import Clock
+from collector.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    PayloadError,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    TransportError,
+)
+from collector.models import Point, Window
+from collector.ratelimit import server_wait
+from collector.response import parse_body
+from collector.units import utc_z
+
+DEFAULT_TIMEOUT_S = 30.0
+USER_AGENT = f"collector/{__version__} (+braze data_series bulk export)"
+
+
+def check_endpoint(url: str) -> str:
+    """A REST endpoint URL we may send a key to, without a trailing slash; else ConfigError."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"endpoint {url!r} is not an http(s) URL: use your instance's REST endpoint, "
+            "e.g. --endpoint https://rest.iad-01.braze.com"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"endpoint {url!r} uses plain http to a non-loopback host, which would expose the "
+            "API key: use https://"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"endpoint {url!r} must be a bare scheme://host[:port][/path]")
+    return url.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Where to send requests, with what key, and how long to wait for each."""
+
+    endpoint: str
+    api_key: str
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_connections: int = 8
+
+    def __repr__(self) -> str:  # the key never appears in a repr
+        return f"ClientSettings(endpoint={self.endpoint!r}, api_key='**********', timeout_s={self.timeout_s})"
+
+
+class BrazeClient:
+    """`async with BrazeClient(settings, clock=clock, on_headers=budget.observe) as c: ...`"""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        clock: Clock,
+        on_headers: Callable[[Mapping[str, str]], None] = lambda headers: None,
+    ) -> None:
+        self._clock = clock
+        self._endpoint = check_endpoint(settings.endpoint)
+        self._settings = settings
+        self._on_headers = on_headers
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open" if self._session else "new"
+        return f"<BrazeClient {self._endpoint} {state}>"
+
+    async def __aenter__(self) -> BrazeClient:
+        if self._closed or self._session is not None:
+            raise RuntimeError("a BrazeClient can be entered once; create a new one")
+        self._session = aiohttp.ClientSession(
+            headers={
+                "Authorization": f"Bearer {self._settings.api_key}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            timeout=aiohttp.ClientTimeout(total=self._settings.timeout_s),
+            connector=aiohttp.TCPConnector(limit=self._settings.max_connections),
+            raise_for_status=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
+
+    def params(self, window: Window, request: Request) -> dict[str, str]:
+        series = window.series
+        params = {
+            "length": str(request.length),
+            "unit": series.unit.value,
+            "ending_at": utc_z(series.calendar.start(series.unit, request.end)),
+        }
+        if series.app_id:
+            params["app_id"] = series.app_id
+        if series.segment_id:
+            params["segment_id"] = series.segment_id
+        return params
+
+    async def fetch(self, window: Window, request: Request) -> list[Point]:
+        """One attempt at one window: the points the server returned, validated."""
+        session = self._session
+        if session is None or self._closed:
+            raise RuntimeError("use the client inside `async with`")
+        url = self._endpoint + window.series.endpoint.path
+        try:
+            async with session.get(url, params=self.params(window, request)) as response:
+                body = await response.read()
+                status, headers = response.status, response.headers
+        except TimeoutError as exc:
+            raise TransportError(
+                f"no complete answer within {self._settings.timeout_s:g}s (raise --timeout if "
+                "the server is slow)",
+                window=window,
+            ) from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise PayloadError(f"the body was cut short: {exc}", window=window) from exc
+        except aiohttp.ClientError as exc:
+            raise TransportError(
+                f"connection failed: {type(exc).__name__}: {exc}", window=window
+            ) from exc
+        if status != 401:
+            self._on_headers(headers)
+        if status == 200:
+            return parse_body(window, body)
+        raise self._status_error(window, status, headers, body)
+
+    def _status_error(
+        self, window: Window, status: int, headers: Mapping[str, str], body: bytes
+    ) -> ApiError:
+        said = _message(body)
+        permission = window.series.endpoint.permission
+        if status == 401:
+            return AuthError(
+                f"401 Unauthorized ({said}): the API key was refused; check BRAZE_API_KEY and that "
+                f"--endpoint is your instance's REST endpoint (a key of another instance gets 401)",
+                window=window,
+                status=status,
+            )
+        if status == 403:
+            return AuthError(
+                f"403 Forbidden ({said}): the key lacks the permission {permission!r}, or the "
+                f"workspace is inactive; create a REST key with {permission!r}",
+                window=window,
+                status=status,
+            )
+        if status == 429:
+            return RateLimited(
+                f"429 rate limited ({said})",
+                window=window,
+                wait=server_wait(headers, self._clock.time()),
+            )
+        if status >= 500:
+            return ServerError(f"{status} server error ({said})", window=window, status=status)
+        return RequestRejected(
+            f"{status} rejected ({said}); check the app_id and segment_id of this series",
+            window=window,
+            status=status,
+        )
+
+
+def _message(body: bytes) -> str:
+    """The `message` of a JSON error body, or a short, printable description of the body."""
+    try:
+        doc = json.loads(body)
+        if isinstance(doc, dict) and isinstance(doc.get("message"), str):
+            return repr(doc["message"][:200])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return f"{len(body)}-byte non-JSON body" if body else "empty body"

@@ -1,0 +1,225 @@
+"""Job settings: a TOML file under config/, environment variables, and flags, in rising order of
+precedence, validated by pydantic into one frozen `Job`. Every failure is a ConfigError that
+names the flag or field and says how to fix it; nothing here does I/O beyond reading the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from collector.client import DEFAULT_TIMEOUT_S, check_endpoint
+from collector.endpoints import SESSIONS, Endpoint
+from collector.errors import ConfigError
+from collector.models import Series
+from collector.ratelimit import DEFAULT_RATE, Rate
+from collector.retry import DEFAULT_MAX_RETRIES, RetryPolicy
+from collector.scheduler import DEFAULT_CONCURRENCY
+from collector.units import Calendar, Unit, parse_iso
+
+ENV_API_KEY = "BRAZE_API_KEY"
+ENV_ENDPOINT = "BRAZE_REST_ENDPOINT"
+DEFAULT_DB = Path("collector.db")
+DEFAULT_LOOKBACK = {Unit.DAY: 3, Unit.HOUR: 48}
+Command = Literal["backfill", "sync", "plan"]
+
+
+class Settings(BaseModel):
+    """One field per flag; the same names (with underscores) in a TOML job file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: str | None = None
+    end: str | None = None
+    unit: Unit = Unit.DAY
+    app_id: list[str] = Field(default_factory=lambda: [""])
+    segment_id: list[str] = Field(default_factory=lambda: [""])
+    endpoint: str | None = None
+    db: Path = DEFAULT_DB
+    timezone: str = "UTC"
+    concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=256)
+    rate_limit: str = DEFAULT_RATE
+    max_retries: int = Field(DEFAULT_MAX_RETRIES, ge=0, le=100)
+    timeout: float = Field(DEFAULT_TIMEOUT_S, gt=0, le=3600)
+    lookback: int | None = Field(None, ge=1, le=10_000)
+    api_key_file: Path | None = None
+    progress: bool = True
+    log_format: Literal["text", "json"] = "text"
+    verbose: int = Field(0, ge=0, le=3)
+
+    @field_validator("app_id", "segment_id")
+    @classmethod
+    def _distinct(cls, ids: list[str]) -> list[str]:
+        return list(dict.fromkeys(i.strip() for i in ids)) or [""]
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """A TOML job file as a dict, or a ConfigError saying what is wrong with it."""
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist: check --config") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
+def settings_from(
+    file_values: Mapping[str, Any], flags: Mapping[str, Any], *, source: str = ""
+) -> Settings:
+    """File values overridden by every flag that was given (not None)."""
+    merged = {**file_values, **{k: v for k, v in flags.items() if v is not None}}
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            flag = "--" + name.replace("_", "-")
+            where = f" (in {source})" if source and name in file_values else ""
+            if err["type"] == "extra_forbidden":
+                lines.append(
+                    f"unknown setting {name!r}{where}: remove it (see config/example.toml)"
+                )
+            else:
+                lines.append(f"{flag}{where}: {err['msg']} (got {err.get('input')!r:.60})")
+        raise ConfigError("; ".join(lines)) from exc
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a run needs, validated."""
+
+    command: Command
+    endpoint: Endpoint
+    calendar: Calendar
+    unit: Unit
+    series: tuple[Series, ...]
+    start: int | None  # bucket ordinal, inclusive
+    end: int  # bucket ordinal, exclusive
+    lookback: int
+    db: Path
+    base_url: str | None
+    api_key: SecretStr | None
+    concurrency: int
+    rate: Rate
+    retry: RetryPolicy
+    timeout_s: float
+
+    def __repr__(self) -> str:
+        return f"Job({self.command}, {len(self.series)} series, db={str(self.db)!r})"
+
+
+def build_job(
+    command: Command,
+    settings: Settings,
+    *,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    need_key: bool = True,
+) -> Job:
+    """Validate settings into a Job: dates, zone, rate, endpoint and key, before any I/O."""
+    env = os.environ if env is None else env
+    now = now or datetime.now(UTC)
+    calendar = Calendar(settings.timezone)
+    unit = settings.unit
+    if unit not in SESSIONS.units:
+        raise ConfigError(f"--unit {unit} is not offered by {SESSIONS.path}: use day or hour")
+    current = calendar.current(unit, now)
+    end = current if settings.end is None else _bucket("--end", settings.end, calendar, unit)
+    if end > current:
+        raise ConfigError(
+            f"--end {settings.end} is after the last complete {unit} "
+            f"(which ends at {calendar.key(unit, current)}): the current {unit} is still "
+            "partial; omit --end to stop there"
+        )
+    start = None if settings.start is None else _bucket("--start", settings.start, calendar, unit)
+    if command != "sync" and start is None:
+        raise ConfigError(f"--start is required for {command}: e.g. --start 2024-01-01")
+    if start is not None and start >= end:
+        raise ConfigError(
+            f"--start {settings.start} is not before --end ({calendar.key(unit, end)}): "
+            "the range is half-open [start, end), so start must be earlier"
+        )
+    endpoint_url = settings.endpoint or env.get(ENV_ENDPOINT) or None
+    if command != "plan" and endpoint_url is None:
+        raise ConfigError(
+            f"no REST endpoint: pass --endpoint, set {ENV_ENDPOINT}, or set endpoint in the "
+            "config file (e.g. https://rest.iad-01.braze.com)"
+        )
+    base_url = check_endpoint(endpoint_url) if endpoint_url else None
+    api_key = _api_key(settings, env) if need_key and command != "plan" else None
+    series = tuple(
+        Series(SESSIONS, app, segment, unit, calendar)
+        for app in settings.app_id
+        for segment in settings.segment_id
+    )
+    return Job(
+        command=command,
+        endpoint=SESSIONS,
+        calendar=calendar,
+        unit=unit,
+        series=series,
+        start=start,
+        end=end,
+        lookback=settings.lookback or DEFAULT_LOOKBACK[unit],
+        db=settings.db,
+        base_url=base_url,
+        api_key=api_key,
+        concurrency=settings.concurrency,
+        rate=Rate.parse(settings.rate_limit),
+        retry=RetryPolicy(max_retries=settings.max_retries),
+        timeout_s=settings.timeout,
+    )
+
+
+def _bucket(flag: str, text: str, calendar: Calendar, unit: Unit) -> int:
+    try:
+        instant = calendar.instant(parse_iso(text))
+    except ValueError as exc:
+        raise ConfigError(
+            f"{flag} {text!r} is not a valid date or datetime ({exc}): use YYYY-MM-DD or "
+            "YYYY-MM-DDTHH:MM:SSZ"
+        ) from exc
+    ordinal = calendar.ordinal(unit, instant)
+    if calendar.start(unit, ordinal) != instant:
+        before = calendar.key(unit, ordinal)
+        after = calendar.key(unit, ordinal + 1)
+        raise ConfigError(
+            f"{flag} {text!r} is not on a {unit} boundary in {calendar.zone_name}: "
+            f"use {before} or {after}"
+        )
+    return ordinal
+
+
+def _api_key(settings: Settings, env: Mapping[str, str]) -> SecretStr:
+    if settings.api_key_file is not None:
+        try:
+            key = settings.api_key_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"--api-key-file {settings.api_key_file}: cannot read it ({exc.strerror})"
+            ) from exc
+        source = f"--api-key-file {settings.api_key_file}"
+    else:
+        key = env.get(ENV_API_KEY, "").strip()
+        source = f"${ENV_API_KEY}"
+    if not key:
+        raise ConfigError(
+            f"no API key: set {ENV_API_KEY} or pass --api-key-file PATH (a REST key with the "
+            f"permission {SESSIONS.permission!r})"
+        )
+    if key[0] in "'\"" or any(c.isspace() for c in key):
+        raise ConfigError(
+            f"the API key from {source} contains quotes or spaces: store the bare key"
+        )
+    return SecretStr(key)

@@ -1,0 +1,205 @@
+"""Observers: they turn pipeline events into log lines and a progress line. They watch; they
+never steer. Nothing here ever sees the API key."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+from collector.events import (
+    Event,
+    PassStarted,
+    RatePaused,
+    ReadingLearned,
+    RetryScheduled,
+    RunFinished,
+    WindowFailed,
+    WindowStored,
+)
+from collector.models import RunReport, Window
+
+
+def window_fields(window: Window) -> dict[str, Any]:
+    s = window.series
+    return {
+        "endpoint": s.endpoint.name,
+        "app_id": s.app_id,
+        "segment_id": s.segment_id,
+        "unit": s.unit.value,
+        "first": s.calendar.key(s.unit, window.lo),
+        "last": s.calendar.key(s.unit, window.hi - 1),
+    }
+
+
+def summary_fields(report: RunReport) -> dict[str, Any]:
+    return {
+        "complete": report.complete,
+        "requests": report.requests,
+        "planned_windows": report.planned_windows,
+        "retries": dict(report.retries),
+        "rate_limited": report.rate_limited,
+        "failed_windows": report.failed_windows,
+        "inserted": report.inserted,
+        "revised": report.revised,
+        "alignment": report.alignment,
+        "duration_s": round(report.duration_s, 3),
+        "achieved_rate_per_s": round(report.achieved_rate, 2),
+        "rate_limit_per_s": round(report.rate_limit_per_s, 2),
+        "fatal": report.fatal,
+        "series": {
+            "/".join(key): {
+                "windows": s.windows,
+                "failed_windows": s.failed_windows,
+                "inserted": s.inserted,
+                "revised": s.revised,
+            }
+            for key, s in report.series.items()
+        },
+    }
+
+
+class LogObserver:
+    """Retries, failures, pauses and the summary as text or one JSON object per line."""
+
+    def __init__(self, stream: TextIO, *, fmt: str = "text", verbosity: int = 0) -> None:
+        self.stream = stream
+        self.fmt = fmt
+        self.verbosity = verbosity
+
+    def __call__(self, event: Event) -> None:
+        record = self._record(event)
+        if record is None:
+            return
+        level, name, fields, text = record
+        if level > self.verbosity:
+            return
+        if self.fmt == "json":
+            line = json.dumps({"ts": round(time.time(), 3), "event": name, **fields}, default=str)
+        else:
+            line = text
+        print(line, file=self.stream, flush=True)
+
+    def _record(self, event: Event) -> tuple[int, str, dict[str, Any], str] | None:
+        if isinstance(event, RetryScheduled):
+            fields = {
+                **window_fields(event.window),
+                "attempt": event.attempt,
+                "cause": event.cause,
+                "status": event.status,
+                "wait_s": round(event.wait_s, 3),
+                "message": event.message,
+            }
+            return (
+                1,
+                "retry",
+                fields,
+                f"retry after attempt {event.attempt} ({event.wait_s:.2f}s): {event.message}",
+            )
+        if isinstance(event, WindowFailed):
+            fields = {
+                **window_fields(event.window),
+                "attempts": event.attempts,
+                "cause": event.cause,
+                "message": event.message,
+            }
+            return (
+                0,
+                "window_failed",
+                fields,
+                f"FAILED after {event.attempts} attempt(s): {event.message}",
+            )
+        if isinstance(event, RatePaused):
+            return (
+                1,
+                "rate_paused",
+                {"seconds": round(event.seconds, 3)},
+                f"429: every worker pauses {event.seconds:.1f}s",
+            )
+        if isinstance(event, ReadingLearned):
+            return (
+                1,
+                "alignment",
+                {"reading": event.reading},
+                f"server reads an on-boundary ending_at as {event.reading}",
+            )
+        if isinstance(event, PassStarted):
+            fields = {"pass": event.name, "windows": event.windows, "missing": event.missing}
+            return (
+                1,
+                "pass",
+                fields,
+                f"{event.name} pass: {event.windows} request(s) for {event.missing} bucket(s)",
+            )
+        if isinstance(event, WindowStored):
+            fields = {
+                **window_fields(event.result.window),
+                "attempts": event.attempts,
+                "inserted": event.outcome.inserted,
+                "revised": event.outcome.revised,
+            }
+            return (2, "window_stored", fields, f"stored {event.result.window.describe()}")
+        return (0 if self.fmt == "json" else 99, "summary", summary_fields(event.report), "")
+
+
+class ProgressLine:
+    """A one-line progress display on a terminal: windows, points, requests/s, retries, 429s."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.windows = 0
+        self.total = 0
+        self.points = 0
+        self.retries = 0
+        self.paused = 0
+        self.started = time.monotonic()
+        self._last_draw = 0.0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, PassStarted):
+            self.total = self.windows + event.windows
+        elif isinstance(event, WindowStored):
+            self.windows += 1
+            self.points += len(event.result.points)
+        elif isinstance(event, RetryScheduled):
+            self.retries += 1
+        elif isinstance(event, RatePaused):
+            self.paused += 1
+        elif isinstance(event, RunFinished):
+            self._draw(final=True)
+            return
+        now = time.monotonic()
+        if now - self._last_draw >= 0.2:
+            self._draw()
+            self._last_draw = now
+
+    def _draw(self, final: bool = False) -> None:
+        elapsed = max(1e-9, time.monotonic() - self.started)
+        text = (
+            f"\r{self.windows}/{max(self.total, self.windows)} windows  {self.points} points  "
+            f"{self.windows / elapsed:.1f} windows/s  {self.retries} retries  {self.paused} 429s"
+        )
+        self.stream.write(text + ("\n" if final else ""))
+        self.stream.flush()
+
+
+def print_summary(report: RunReport, out: TextIO) -> None:
+    retries = sum(report.retries.values())
+    causes = ", ".join(f"{k} {v}" for k, v in sorted(report.retries.items())) or "none"
+    state = "complete" if report.complete else "INCOMPLETE"
+    print(
+        f"{state}: {len(report.series)} series, {report.requests} requests "
+        f"({report.planned_windows} planned), {retries} retries ({causes}), "
+        f"{report.rate_limited} rate-limited (429), {report.inserted} new points, "
+        f"{report.revised} revised, {report.failed_windows} failed windows, "
+        f"{report.achieved_rate:.1f} req/s of {report.rate_limit_per_s:.1f} allowed, "
+        f"{report.duration_s:.1f}s, alignment {report.alignment}",
+        file=out,
+    )
+    for key, s in report.series.items():
+        if s.failed_windows:
+            print(
+                f"  {'/'.join(key)}: {s.failed_windows} failed window(s): {s.errors[-1] if s.errors else ''}",
+                file=out,
+            )

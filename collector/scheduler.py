@@ -1,0 +1,163 @@
+"""The worker pool: an asyncio.TaskGroup of workers over a bounded queue of windows.
+
+Each attempt takes a token from the workspace budget inside the retry loop, so retries pay for
+themselves. Workers hand results downstream (`sink`) and emit events; they never reach back into
+the planner. A 400/404 fails its series (its other windows are skipped); a 401/403 or a store
+error ends the run by propagating out of the task group, unwrapped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from collector.alignment import Aligner, Request
+from collector.clock import Clock
+from collector.errors import ApiError, AuthError, RateLimited, RequestRejected
+from collector.events import (
+    Event,
+    RatePaused,
+    ReadingLearned,
+    RetryScheduled,
+    WindowFailed,
+    WindowStored,
+)
+from collector.models import Point, RunReport, StoreOutcome, Window, WindowResult
+from collector.ratelimit import WorkspaceBudget
+from collector.retry import RetryPolicy, retrying
+
+DEFAULT_CONCURRENCY = 8
+
+
+class Fetcher(Protocol):
+    """One attempt at one window (the HTTP client, or a fake in tests)."""
+
+    async def fetch(self, window: Window, request: Request) -> list[Point]: ...
+
+
+@dataclass
+class Scheduler:
+    """Runs windows concurrently; everything it learns goes to `sink`, `emit` and `report`."""
+
+    fetcher: Fetcher
+    budget: WorkspaceBudget
+    aligner: Aligner
+    policy: RetryPolicy
+    clock: Clock
+    sink: Callable[[WindowResult], StoreOutcome]
+    emit: Callable[[Event], None]
+    report: RunReport
+    concurrency: int = DEFAULT_CONCURRENCY
+    rng: random.Random = field(default_factory=random.Random)
+    rejected_series: set[tuple[str, str, str, str]] = field(default_factory=set)
+
+    async def run(self, windows: Iterable[Window]) -> None:
+        """Fetch every window; returns when all are stored or failed."""
+        queue: asyncio.Queue[Window | None] = asyncio.Queue(maxsize=2 * self.concurrency)
+
+        async def produce() -> None:
+            for window in windows:
+                await queue.put(window)
+            for _ in range(self.concurrency):
+                await queue.put(None)
+
+        async def work() -> None:
+            while (window := await queue.get()) is not None:
+                await self.one(window)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(produce())
+                for _ in range(self.concurrency):
+                    group.create_task(work())
+        except BaseExceptionGroup as group_error:
+            raise _first(group_error) from None
+
+    async def one(self, window: Window) -> None:
+        """Fetch, validate and store one window, retrying what may succeed on another try."""
+        series_report = self.report.for_series(window.series)
+        if window.series.key in self.rejected_series:
+            series_report.failed_windows += 1
+            return
+        attempts = 0
+        try:
+            async for attempt in retrying(
+                self.policy, self.clock, on_retry=self._on_retry, rng=self.rng
+            ):
+                with attempt:
+                    attempts += 1
+                    request, points = await self._attempt(window)
+                    covered = self._learn(window, request, points)
+        except AuthError:
+            raise
+        except ApiError as exc:
+            if isinstance(exc, RequestRejected):
+                self.rejected_series.add(window.series.key)
+            series_report.failed_windows += 1
+            series_report.errors.append(str(exc))
+            self.emit(WindowFailed(window, attempts, type(exc).__name__, str(exc)))
+            return
+        lo, hi = window.range_lo, window.range_hi
+        result = WindowResult(
+            window=window,
+            covered=covered,
+            points=tuple(p for p in points if lo <= p.ordinal < hi),
+            fetched_at=datetime.fromtimestamp(self.clock.time(), UTC),
+        )
+        outcome = self.sink(result)
+        series_report.windows += 1
+        series_report.inserted += outcome.inserted
+        series_report.revised += outcome.revised
+        self.emit(WindowStored(result, outcome, attempts))
+
+    async def _attempt(self, window: Window) -> tuple[Request, list[Point]]:
+        await self.budget.acquire()
+        request = self.aligner.request_for(window)
+        self.report.requests += 1
+        try:
+            points = await self.fetcher.fetch(window, request)
+        except ApiError as exc:
+            self.report.statuses[exc.status or 0] += 1
+            if isinstance(exc, RateLimited):
+                self._pause(exc)
+            raise
+        self.report.statuses[200] += 1
+        return request, points
+
+    def _learn(self, window: Window, request: Request, points: list[Point]) -> tuple[int, int]:
+        before = self.aligner.reading
+        covered = self.aligner.covered(window, request, points)
+        if self.aligner.reading is not before:
+            self.report.alignment = self.aligner.reading.value
+            self.emit(ReadingLearned(self.aligner.reading.value))
+        return covered
+
+    def _pause(self, exc: RateLimited) -> None:
+        self.report.rate_limited += 1
+        seconds = exc.wait if exc.wait is not None else self.policy.backoff(1, self.rng)
+        until = self.budget.pause_for(seconds, jitter=self.policy.rate_limit_jitter_s)
+        self.emit(RatePaused(until=until, seconds=until - self.clock.time()))
+
+    def _on_retry(self, exc: ApiError, attempt: int, wait_s: float) -> None:
+        cause = type(exc).__name__
+        self.report.retries[cause] += 1
+        window = exc.window
+        if window is not None:
+            self.emit(RetryScheduled(window, attempt, cause, exc.status, str(exc), wait_s))
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error users should see: a single cause, not a group of one."""
+    leaves: list[BaseException] = []
+    stack: list[BaseException] = [group]
+    while stack:
+        exc = stack.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            stack.extend(reversed(exc.exceptions))
+        else:
+            leaves.append(exc)
+    return leaves[0]
