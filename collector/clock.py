@@ -8,8 +8,12 @@ The simulator reads the same object, so client and server agree on what time it 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from typing import Protocol
+
+_SETTLE_YIELDS = 3  # event-loop turns granted to runnable tasks before time jumps
 
 
 class Clock(Protocol):
@@ -38,14 +42,18 @@ class SystemClock:
 
 
 class VirtualClock:
-    """A clock that only moves when told to, or when someone sleeps on it.
+    """A clock that moves only when told to, or when every runnable task is waiting on it.
 
-    `sleep(s)` advances the clock to the sleeper's wake-up time at once (after letting other
-    tasks run), so a 3,600 s rate-limit pause costs no real time. Sleepers wake in time order.
+    `sleep(s)` queues the sleeper; a ticker lets runnable tasks run, then advances time to the
+    earliest wake-up and wakes that sleeper, so sleepers wake in time order and a 3,600 s
+    rate-limit pause costs no real time. Real I/O in flight takes no virtual time.
     """
 
     def __init__(self, start: float) -> None:
         self._now = float(start)
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._ticker: asyncio.Task[None] | None = None
 
     def time(self) -> float:
         return self._now
@@ -56,12 +64,29 @@ class VirtualClock:
         self._now += seconds
 
     def set(self, epoch_seconds: float) -> None:
+        """Jump forward to `epoch_seconds` (never back)."""
         self._now = max(self._now, float(epoch_seconds))
 
     async def sleep(self, seconds: float) -> None:
-        wake = self._now + max(0.0, seconds)
-        await asyncio.sleep(0)
-        self.set(wake)
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        loop = asyncio.get_running_loop()
+        wake: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), wake))
+        if self._ticker is None or self._ticker.done():
+            self._ticker = loop.create_task(self._tick())
+        await wake
+
+    async def _tick(self) -> None:
+        while self._sleepers:
+            for _ in range(_SETTLE_YIELDS):
+                await asyncio.sleep(0)
+            at, _, wake = heapq.heappop(self._sleepers)
+            if wake.done():
+                continue
+            self._now = max(self._now, at)
+            wake.set_result(None)
 
     def __repr__(self) -> str:
-        return f"VirtualClock(now={self._now:.3f})"
+        return f"VirtualClock(now={self._now:.3f}, sleepers={len(self._sleepers)})"

@@ -151,9 +151,8 @@ class WorkspaceBudget:
         if self._left < 1:
             self.pause_for(quota.reset - now + RESET_MARGIN_S)
             return None
-        interval = (quota.reset - now) / self._left
         slot = max(now, self._next_slot)
-        self._next_slot = slot + interval
+        self._next_slot = slot + max(0.0, quota.reset - slot) / self._left
         self._left -= 1
         return slot - now
 
