@@ -54,9 +54,12 @@ class Interrupted(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> Any:  # usage errors: one line and exit 2, no traceback
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -149,15 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "backfill",
             help="fetch [start, end) for every series, skipping what is stored",
-            description="Example: BRAZE_API_KEY=… collector backfill --endpoint "
-            "https://rest.iad-01.braze.com --start 2021-01-01 --unit day --app-id '' --app-id IOS_ID",
+            description="Fetch [start, end) for every app × segment series, skipping what the "
+            "database already holds.\n\nExample:\n  BRAZE_API_KEY=… collector backfill "
+            "--endpoint https://rest.iad-01.braze.com \\\n      --start 2021-01-01 --unit day "
+            "--app-id '' --app-id IOS_ID --db sessions.db",
         )
     )
     _series_flags(
         sub.add_parser(
             "sync",
             help="nightly: refresh the last stored buckets and fetch newer ones",
-            description="Example: collector sync --db sessions.db --lookback 3",
+            description="Re-fetch the last --lookback stored buckets of every series (Braze "
+            "revises recent data) and everything newer, up to the last complete unit."
+            "\n\nExample:\n  collector sync --db sessions.db --app-id '' --lookback 3",
         ),
         sync=True,
     )
@@ -165,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "plan",
             help="show the windows and requests a backfill would make; sends nothing",
-            description="Example: collector plan --start 2020-01-01 --unit hour --app-id A --app-id B",
+            description="Print the series, windows and requests a backfill would make now, and "
+            "how long they take at --rate-limit. Sends nothing.\n\nExample:\n  collector plan "
+            "--start 2020-01-01 --unit hour --app-id A --app-id B",
         )
     )
     ex = sub.add_parser("export", help="write stored points as CSV or JSON Lines")
@@ -201,7 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         if args.command in ("backfill", "sync", "plan"):
             return _run_job(args)
