@@ -55,7 +55,7 @@ def cli(capsys, monkeypatch, args, key=SECRET, endpoint=None):
 def test_bad_input_exits_2_with_one_short_message(capsys, monkeypatch, tmp_path, args, match):
     """Each bad flag, date, rate, zone, endpoint, config or db: exit 2, no traceback."""
     monkeypatch.chdir(tmp_path)
-    code, out, err = cli(capsys, monkeypatch, args, endpoint="https://rest.iad-01.braze.com")
+    code, _out, err = cli(capsys, monkeypatch, args, endpoint="https://rest.iad-01.braze.com")
     assert code == 2
     assert match in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

@@ -112,7 +112,7 @@ def test_sigkill_mid_run_then_resume_is_exact_and_costs_at_most_the_in_flight_wi
         proc.kill()
         proc.wait()
     proc = start_backfill(sim, db)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert stored(db) == truth(sim, db)
     # Minimal: 6 series × ceil(days/100); each kill may lose the windows in flight.
@@ -129,7 +129,7 @@ def test_sigterm_and_sigint_stop_cleanly_with_finished_windows_committed(sim, tm
     proc = start_backfill(sim, db)
     wait_for_progress(proc, db, 5)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == code, err
     assert "interrupted" in err and "Traceback" not in err
     with sqlite3.connect(db) as conn:
