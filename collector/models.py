@@ -88,7 +88,10 @@ class SeriesReport:
     failed_windows: int = 0
     inserted: int = 0
     revised: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the last few, for the summary
+
+    def note_error(self, message: str, keep: int = 5) -> None:
+        self.errors = [*self.errors[-(keep - 1) :], message]
 
 
 @dataclass

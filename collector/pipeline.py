@@ -64,7 +64,11 @@ class _Ledger:
     def record(self, event: Event) -> None:
         if isinstance(event, WindowFailed):
             w = event.window
-            self.failed[w.series.key].append((w.lo, w.hi))
+            self.failed[w.series.key] = merge([*self.failed[w.series.key], (w.lo, w.hi)])
+
+    def add_done(self, key: SeriesKey, interval: Interval) -> None:
+        """Kept merged, so memory follows the number of holes, not the length of history."""
+        self.done[key] = merge([*self.done[key], interval])
 
 
 def make_plan(
@@ -114,7 +118,7 @@ async def collect(
 
         def sink(result: WindowResult) -> StoreOutcome:
             stored = store.commit(result)
-            ledger.done[result.window.series.key].append(result.covered)
+            ledger.add_done(result.window.series.key, result.covered)
             return stored
 
         try:

@@ -98,7 +98,7 @@ class Scheduler:
             if isinstance(exc, RequestRejected):
                 self.rejected_series.add(window.series.key)
             series_report.failed_windows += 1
-            series_report.errors.append(str(exc))
+            series_report.note_error(str(exc))
             self.emit(WindowFailed(window, attempts, type(exc).__name__, str(exc)))
             return
         lo, hi = window.range_lo, window.range_hi
