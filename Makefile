@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,13 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
+# Benchmarks are not tests: they print figures and never assert on wall time (BENCHMARKS.md).
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks
+
+# Re-runs the reliability scenarios and rewrites RELIABILITY.md from their recorded figures.
+reliability: $(STAMP)
+	RELIABILITY_REPORT=RELIABILITY.md $(BIN)/python -m pytest -q tests/reliability
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
