@@ -6,6 +6,7 @@ Exit codes:
     2    usage or configuration error (nothing was sent)
     3    authentication or permission refused (401/403)
     4    the local database could not be opened, read or written
+    75   a --max-requests or --deadline budget ran out (finished windows kept; next run resumes)
     130  interrupted by SIGINT; 143 by SIGTERM (every finished window is committed)
 """
 
@@ -20,6 +21,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rich.console import Console
+
 from collector import __version__
 from collector.config import (
     DEFAULT_DB,
@@ -27,21 +30,22 @@ from collector.config import (
     ENV_API_KEY,
     ENV_ENDPOINT,
     Command,
-    build_job,
-    load_file,
-    settings_from,
+    masked,
+    resolve,
 )
 from collector.errors import CollectorError, ConfigError, StoreError
 from collector.events import Observer
-from collector.export import FORMATS, export
-from collector.observe import LogObserver, ProgressLine, print_summary
+from collector.export import FORMATS, Selection, write_parquet, write_text
+from collector.observe import LogObserver
 from collector.pipeline import collect, plan_only
+from collector.progress import RichProgress
 from collector.store import SQLiteStore
+from collector.summary import print_summary, print_table
 from collector.units import Unit
 
 T = TypeVar("T")
 
-EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_AUTH, EXIT_STORE = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_AUTH, EXIT_STORE, EXIT_BUDGET = 0, 1, 2, 3, 4, 75
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
@@ -128,6 +132,18 @@ def _series_flags(p: argparse.ArgumentParser, *, sync: bool = False) -> None:
         metavar="PATH",
         help=f"read the REST API key from this file (default: ${ENV_API_KEY})",
     )
+    b = p.add_argument_group("budgets for a time slot")
+    b.add_argument(
+        "--max-requests",
+        type=int,
+        metavar="N",
+        help="stop after N requests, commit, exit 75 (default: no limit); e.g. --max-requests 50000",
+    )
+    b.add_argument(
+        "--deadline",
+        metavar="DURATION",
+        help="stop after this long, commit, exit 75 (default: none); e.g. --deadline 45m, 2h, 1h30m",
+    )
     o = p.add_argument_group("output")
     o.add_argument(
         "--no-progress", dest="progress", action="store_const", const=False, help="no progress line"
@@ -135,7 +151,15 @@ def _series_flags(p: argparse.ArgumentParser, *, sync: bool = False) -> None:
     o.add_argument(
         "--log-format", choices=["text", "json"], help="stderr log format (default: text)"
     )
-    o.add_argument("-v", "--verbose", action="count", help="more log lines (-vv: every window)")
+    o.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        help="more log lines: retries, pauses (-vv: every window)",
+    )
+    o.add_argument(
+        "-q", "--quiet", action="store_const", const=True, help="only errors; no summary"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,26 +201,56 @@ def build_parser() -> argparse.ArgumentParser:
             "--start 2020-01-01 --unit hour --app-id A --app-id B",
         )
     )
-    ex = sub.add_parser("export", help="write stored points as CSV or JSON Lines")
-    ex.add_argument(
-        "--db",
-        type=Path,
-        default=DEFAULT_DB,
-        metavar="PATH",
-        help=f"database (default: {DEFAULT_DB})",
+    ex = sub.add_parser(
+        "export",
+        help="write stored points as CSV, JSON Lines or Parquet",
+        description="Columns app_id,segment_id,unit,time,sessions, sorted; '' is the total / no "
+        "segment; days YYYY-MM-DD, hours YYYY-MM-DDTHH:MM:SSZ (UTC). Streams: memory stays flat."
+        "\n\nExample:\n  collector export --db sessions.db --format parquet --out sessions.parquet "
+        "--unit hour --start 2024-01-01",
     )
+    _db_flag(ex)
     ex.add_argument("--format", choices=FORMATS, default="csv", help="output format (default: csv)")
-    ex.add_argument("--out", type=Path, metavar="FILE", help="output file (default: stdout)")
-    st = sub.add_parser("status", help="coverage and gaps per stored series")
-    st.add_argument(
-        "--db",
+    ex.add_argument(
+        "--out",
         type=Path,
-        default=DEFAULT_DB,
-        metavar="PATH",
-        help=f"database (default: {DEFAULT_DB})",
+        metavar="FILE",
+        help="output file (default: stdout; required for parquet)",
     )
+    _selection_flags(ex)
+    pl = sub.add_parser(
+        "plot",
+        help="draw the stored timelines to a PNG (needs collector[plot])",
+        description="One line per series; a hole in coverage breaks its line.\n\nExample:\n"
+        "  collector plot --db sessions.db --out sessions.png --unit day --app-id ''",
+    )
+    _db_flag(pl)
+    pl.add_argument("--out", type=Path, metavar="FILE.png", required=True, help="PNG to write")
+    _selection_flags(pl)
+    st = sub.add_parser(
+        "status",
+        help="coverage and gaps per stored series",
+        description="Per series: first and last bucket, points, gaps, last fetched, and the "
+        "last run's outcome.\n\nExample:\n  collector status --db sessions.db --format json",
+    )
+    _db_flag(st)
     st.add_argument(
         "--format", choices=["text", "json"], default="text", help="output format (default: text)"
+    )
+    cfg = sub.add_parser("config", help="validate a job file and show the resolved settings")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True, parser_class=_Parser)
+    check = cfg_sub.add_parser(
+        "check",
+        help="validate FILE (+ COLLECTOR_* env) and print the resolved settings, key masked",
+        description="Example:\n  collector config check config/example.toml",
+    )
+    check.add_argument("file", type=Path, metavar="FILE", help="TOML job file")
+    check.add_argument(
+        "--for",
+        dest="for_command",
+        choices=["backfill", "sync", "plan"],
+        default="backfill",
+        help="validate for this command (default: backfill)",
     )
     sim = sub.add_parser("simulate", help="serve the embedded Braze simulator on loopback")
     from collector.simulator import cli as simulator_cli
@@ -209,6 +263,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _db_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=DEFAULT_DB,
+        metavar="PATH",
+        help=f"database (default: {DEFAULT_DB})",
+    )
+
+
+def _selection_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("which points (default: all)")
+    g.add_argument(
+        "--app-id", action="append", metavar="ID", help="only this app ('' = total); repeatable"
+    )
+    g.add_argument(
+        "--segment-id",
+        action="append",
+        metavar="ID",
+        help="only this segment ('' = none); repeatable",
+    )
+    g.add_argument("--unit", choices=["day", "hour"], help="only this unit")
+    g.add_argument("--start", metavar="TIME", help="from this bucket, e.g. 2024-01-01 (inclusive)")
+    g.add_argument("--end", metavar="TIME", help="until this bucket, e.g. 2025-01-01 (exclusive)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -219,8 +299,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_job(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "plot":
+            return _plot(args)
         if args.command == "status":
             return _status(args)
+        if args.command == "config":
+            return _config_check(args)
         if args.command == "simulate":
             from collector.simulator import cli as simulator_cli
 
@@ -265,31 +349,42 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "progress",
         "log_format",
         "verbose",
+        "quiet",
         "lookback",
+        "max_requests",
+        "deadline",
     ]
     return {n: getattr(args, n, None) for n in names}
 
 
 def _run_job(args: argparse.Namespace) -> int:
-    file_values = load_file(args.config) if args.config else {}
-    settings = settings_from(file_values, _flags(args), source=str(args.config))
     command: Command = args.command
-    job = build_job(command, settings)
+    settings, job = resolve(command, _flags(args), config=args.config)
     if command == "plan":
         _print_plan(job)
         return EXIT_OK
+    verbosity = -1 if settings.quiet else settings.verbose
     observers: list[Observer] = [
-        LogObserver(sys.stderr, fmt=settings.log_format, verbosity=settings.verbose)
+        LogObserver(sys.stderr, fmt=settings.log_format, verbosity=verbosity)
     ]
-    if settings.progress and sys.stderr.isatty() and settings.log_format == "text":
-        observers.append(ProgressLine(sys.stderr))
+    text_on_tty = settings.log_format == "text" and not settings.quiet and sys.stderr.isatty()
+    if settings.progress and text_on_tty:
+        observers.append(RichProgress(Console(stderr=True), rate_limit_per_s=job.rate.per_second))
     report = _with_signals(lambda: collect(job, observers=observers))
-    if settings.log_format == "text":
-        print_summary(report, sys.stdout)
+    if settings.log_format == "text" and not settings.quiet:
+        if sys.stdout.isatty():
+            print_table(report, Console())
+        else:
+            print_summary(report, sys.stdout)
     if report.fatal:
         _error(report.fatal)
         return EXIT_AUTH
-    return EXIT_OK if report.complete else EXIT_INCOMPLETE
+    if report.complete:
+        return EXIT_OK
+    if report.stopped and report.failed_windows == 0:
+        _error(f"stopped: {report.stopped}; finished windows are committed, the next run resumes")
+        return EXIT_BUDGET
+    return EXIT_INCOMPLETE
 
 
 def _with_signals(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -331,17 +426,43 @@ def _print_plan(job: Any) -> None:
     print(f"{plan.requests} request(s); at {job.rate} that is at least {seconds:.1f}s")
 
 
+def _selection(args: argparse.Namespace) -> Selection:
+    return Selection(
+        app_ids=frozenset(args.app_id) if args.app_id is not None else None,
+        segment_ids=frozenset(args.segment_id) if args.segment_id is not None else None,
+        unit=args.unit,
+        start=args.start,
+        end=args.end,
+    )
+
+
 def _export(args: argparse.Namespace) -> int:
+    selection = _selection(args)
     with SQLiteStore(args.db, timezone=None, read_only=True) as store:
-        if args.out is None:
-            rows = export(store, sys.stdout, args.format)
+        rows = selection.rows(store)
+        if args.format == "parquet":
+            if args.out is None:
+                raise ConfigError("--format parquet needs --out FILE (Parquet is not a stream)")
+            count = write_parquet(rows, args.out)
+        elif args.out is None:
+            count = write_text(rows, sys.stdout, args.format)
         else:
             try:
                 with args.out.open("w", encoding="utf-8", newline="") as f:
-                    rows = export(store, f, args.format)
+                    count = write_text(rows, f, args.format)
             except OSError as exc:
                 raise ConfigError(f"--out {args.out}: cannot write it ({exc.strerror})") from exc
-            print(f"wrote {rows} rows to {args.out}", file=sys.stderr)
+    if args.out is not None:
+        print(f"wrote {count} rows to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from collector.plot import plot
+
+    with SQLiteStore(args.db, timezone=None, read_only=True) as store:
+        lines = plot(store, _selection(args), args.out)
+    print(f"drew {lines} series to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -351,4 +472,13 @@ def _status(args: argparse.Namespace) -> int:
     with SQLiteStore(args.db, timezone=None, read_only=True) as store:
         status = describe(store)
     print(json.dumps(status, indent=2) if args.format == "json" else render(status))
+    return EXIT_OK
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    settings, job = resolve(args.for_command, {}, config=args.file)
+    print(json.dumps(masked(settings), indent=2, default=str))
+    print(
+        f"ok: {len(job.series)} series, {job.unit}s, zone {job.calendar.zone_name}", file=sys.stderr
+    )
     return EXIT_OK

@@ -1,11 +1,12 @@
-"""Job settings: a TOML file under config/, environment variables, and flags, in rising order of
-precedence, validated by pydantic into one frozen `Job`. Every failure is a ConfigError that
+"""Job settings: a TOML file under config/, `COLLECTOR_*` environment variables, and flags, in
+rising order of precedence, validated by pydantic into one frozen `Job`. Every failure is a ConfigError that
 names the flag or field and says how to fix it; nothing here does I/O beyond reading the file.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from collector.units import Calendar, Unit, parse_iso
 
 ENV_API_KEY = "BRAZE_API_KEY"
 ENV_ENDPOINT = "BRAZE_REST_ENDPOINT"
+ENV_PREFIX = "COLLECTOR_"
+_LIST_FIELDS = ("app_id", "segment_id")
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 DEFAULT_DB = Path("collector.db")
 DEFAULT_LOOKBACK = {Unit.DAY: 3, Unit.HOUR: 48}
 Command = Literal["backfill", "sync", "plan"]
@@ -53,6 +57,9 @@ class Settings(BaseModel):
     progress: bool = True
     log_format: Literal["text", "json"] = "text"
     verbose: int = Field(0, ge=0, le=3)
+    quiet: bool = False
+    max_requests: int | None = Field(None, ge=1)
+    deadline: str | None = None
 
     @field_validator("app_id", "segment_id")
     @classmethod
@@ -73,11 +80,27 @@ def load_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
 
 
+def env_values(env: Mapping[str, str]) -> dict[str, Any]:
+    """`COLLECTOR_<FIELD>` variables as settings; lists are comma-separated (`,ios` = total + ios)."""
+    out: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            out[name] = raw.split(",") if name in _LIST_FIELDS else raw
+    return out
+
+
 def settings_from(
-    file_values: Mapping[str, Any], flags: Mapping[str, Any], *, source: str = ""
+    file_values: Mapping[str, Any],
+    flags: Mapping[str, Any],
+    *,
+    env: Mapping[str, str] | None = None,
+    source: str = "",
 ) -> Settings:
-    """File values overridden by every flag that was given (not None)."""
-    merged = {**file_values, **{k: v for k, v in flags.items() if v is not None}}
+    """Defaults < file < COLLECTOR_* environment < flags that were given (not None)."""
+    from_env = env_values(os.environ if env is None else env)
+    given = {k: v for k, v in flags.items() if v is not None}
+    merged = {**file_values, **from_env, **given}
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
@@ -85,7 +108,13 @@ def settings_from(
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]) or "settings"
             flag = "--" + name.replace("_", "-")
-            where = f" (in {source})" if source and name in file_values else ""
+            where = (
+                f" (from ${ENV_PREFIX}{name.upper()})"
+                if name in from_env and name not in given
+                else f" (in {source})"
+                if source and name in file_values and name not in given
+                else ""
+            )
             if err["type"] == "extra_forbidden":
                 lines.append(
                     f"unknown setting {name!r}{where}: remove it (see config/example.toml)"
@@ -114,6 +143,8 @@ class Job:
     rate: Rate
     retry: RetryPolicy
     timeout_s: float
+    max_requests: int | None = None
+    deadline_s: float | None = None
 
     def __repr__(self) -> str:
         return f"Job({self.command}, {len(self.series)} series, db={str(self.db)!r})"
@@ -179,7 +210,50 @@ def build_job(
         rate=Rate.parse(settings.rate_limit),
         retry=RetryPolicy(max_retries=settings.max_retries),
         timeout_s=settings.timeout,
+        max_requests=settings.max_requests,
+        deadline_s=None if settings.deadline is None else parse_duration(settings.deadline),
     )
+
+
+def resolve(
+    command: Command,
+    flags: Mapping[str, Any],
+    *,
+    config: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> tuple[Settings, Job]:
+    """The one way settings become a job, for the CLI and the Python API alike."""
+    env = os.environ if env is None else env
+    file_values = load_file(config) if config is not None else {}
+    settings = settings_from(file_values, flags, env=env, source=str(config))
+    return settings, build_job(command, settings, env=env, now=now)
+
+
+def masked(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The resolved settings as plain data, with where the key comes from but never the key."""
+    env = os.environ if env is None else env
+    data = settings.model_dump(mode="json")
+    key_source = (
+        f"file {settings.api_key_file}"
+        if settings.api_key_file
+        else f"${ENV_API_KEY} ({'set' if env.get(ENV_API_KEY) else 'NOT SET'})"
+    )
+    data["api_key"] = f"********** from {key_source}"
+    data["endpoint"] = settings.endpoint or env.get(ENV_ENDPOINT)
+    return data
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `45m`, `2h`, `1h30m` → seconds; else a ConfigError with examples."""
+    m = _DURATION.match(text.strip())
+    if not text.strip() or m is None or not any(m.groups()):
+        raise ConfigError(f"--deadline {text!r} is not a duration: use e.g. 90s, 45m, 2h or 1h30m")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in m.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise ConfigError(f"--deadline {text!r} must be longer than zero")
+    return total
 
 
 def _bucket(flag: str, text: str, calendar: Calendar, unit: Unit) -> int:

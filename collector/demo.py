@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collector.config import build_job, settings_from
-from collector.export import export
+from collector.export import Selection, write_text
 from collector.models import Series
-from collector.observe import print_summary
 from collector.pipeline import collect
 from collector.simulator import (
     ApiKey,
@@ -27,6 +26,7 @@ from collector.simulator import (
     run_simulator,
 )
 from collector.store import SQLiteStore
+from collector.summary import print_summary
 
 DEMO_KEY = "demo-key-not-secret"
 APPS = ("app-ios", "app-android", "app-web")
@@ -48,7 +48,7 @@ def demo_config() -> SimulatorConfig:
 
 async def run(folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
-    db, csv_path = folder / "collector.db", folder / "sessions.csv"
+    db, csv_path, png_path = folder / "collector.db", folder / "sessions.csv", folder / "sessions.png"
     config = demo_config()
     ok = True
     async with run_simulator(config) as sim:
@@ -86,10 +86,23 @@ async def run(folder: Path) -> int:
         SQLiteStore(db, timezone=None, read_only=True) as store,
         csv_path.open("w", encoding="utf-8") as f,
     ):
-        rows = export(store, f, "csv")
-    print(f"database: {db}   CSV export: {csv_path} ({rows} rows)")
+        rows = write_text(Selection().rows(store), f, "csv")
+        picture = _plot(store, png_path)
+    print(f"database: {db}   CSV export: {csv_path} ({rows} rows)   {picture}")
     print(f"next: .venv/bin/collector status --db {db}")
     return 0 if ok else 1
+
+
+def _plot(store: SQLiteStore, out: Path) -> str:
+    """The daily totals per app as a picture, when matplotlib (the `plot` extra) is installed."""
+    from collector.errors import ConfigError
+    from collector.plot import plot
+
+    try:
+        lines = plot(store, Selection(segment_ids=frozenset({""}), unit="day"), out)
+    except ConfigError as exc:
+        return f"(no plot: {exc})"
+    return f"plot: {out} ({lines} series)"
 
 
 def _verify(db: Path, series: tuple[Series, ...], lo: int, hi: int, sim: Simulator) -> str:

@@ -49,6 +49,15 @@ class RatePaused:
 
 
 @dataclass(frozen=True)
+class QuotaSeen:
+    """A response's X-RateLimit-* headers: what the server says is left in its window."""
+
+    limit: int
+    remaining: int
+    reset: float
+
+
+@dataclass(frozen=True)
 class ReadingLearned:
     """The server's reading of an on-boundary ending_at became known (or changed)."""
 
@@ -76,6 +85,7 @@ Event = (
     | RetryScheduled
     | WindowFailed
     | RatePaused
+    | QuotaSeen
     | ReadingLearned
     | PassStarted
     | RunFinished

@@ -88,6 +88,8 @@ class SeriesReport:
     failed_windows: int = 0
     inserted: int = 0
     revised: int = 0
+    missing: int = 0  # buckets of the run's range still uncovered when the run ended
+    gaps: list[str] = field(default_factory=list)  # those buckets as "first..last" ranges
     errors: list[str] = field(default_factory=list)  # the last few, for the summary
 
     def note_error(self, message: str, keep: int = 5) -> None:
@@ -109,6 +111,7 @@ class RunReport:
     rate_limit_per_s: float = 0.0
     fatal: str | None = None
     interrupted: bool = False
+    stopped: str | None = None  # a --max-requests or --deadline budget ended the run early
 
     def for_series(self, series: Series) -> SeriesReport:
         return self.series.setdefault(series.key, SeriesReport())
@@ -131,4 +134,10 @@ class RunReport:
 
     @property
     def complete(self) -> bool:
-        return self.fatal is None and not self.interrupted and self.failed_windows == 0
+        return (
+            self.fatal is None
+            and not self.interrupted
+            and self.stopped is None
+            and self.failed_windows == 0
+            and all(s.missing == 0 for s in self.series.values())
+        )

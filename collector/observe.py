@@ -1,10 +1,11 @@
-"""Observers: they turn pipeline events into log lines and a progress line. They watch; they
-never steer. Nothing here ever sees the API key."""
+"""Log observers: pipeline events as text lines or one JSON object per line on stderr.
+
+They watch; they never steer. Nothing here ever sees the API key.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from typing import Any, TextIO
 
@@ -19,6 +20,7 @@ from collector.events import (
     WindowStored,
 )
 from collector.models import RunReport, Window
+from collector.summary import series_fields
 
 
 def window_fields(window: Window) -> dict[str, Any]:
@@ -48,15 +50,8 @@ def summary_fields(report: RunReport) -> dict[str, Any]:
         "achieved_rate_per_s": round(report.achieved_rate, 2),
         "rate_limit_per_s": round(report.rate_limit_per_s, 2),
         "fatal": report.fatal,
-        "series": {
-            "/".join(key): {
-                "windows": s.windows,
-                "failed_windows": s.failed_windows,
-                "inserted": s.inserted,
-                "revised": s.revised,
-            }
-            for key, s in report.series.items()
-        },
+        "stopped": report.stopped,
+        "series": series_fields(report),
     }
 
 
@@ -140,66 +135,7 @@ class LogObserver:
                 "revised": event.outcome.revised,
             }
             return (2, "window_stored", fields, f"stored {event.result.window.describe()}")
-        return (0 if self.fmt == "json" else 99, "summary", summary_fields(event.report), "")
-
-
-class ProgressLine:
-    """A one-line progress display on a terminal: windows, points, requests/s, retries, 429s."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.windows = 0
-        self.total = 0
-        self.points = 0
-        self.retries = 0
-        self.paused = 0
-        self.started = time.monotonic()
-        self._last_draw = 0.0
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, PassStarted):
-            self.total = self.windows + event.windows
-        elif isinstance(event, WindowStored):
-            self.windows += 1
-            self.points += len(event.result.points)
-        elif isinstance(event, RetryScheduled):
-            self.retries += 1
-        elif isinstance(event, RatePaused):
-            self.paused += 1
-        elif isinstance(event, RunFinished):
-            self._draw(final=True)
-            return
-        now = time.monotonic()
-        if now - self._last_draw >= 0.2:
-            self._draw()
-            self._last_draw = now
-
-    def _draw(self, final: bool = False) -> None:
-        elapsed = max(1e-9, time.monotonic() - self.started)
-        text = (
-            f"\r{self.windows}/{max(self.total, self.windows)} windows  {self.points} points  "
-            f"{self.windows / elapsed:.1f} windows/s  {self.retries} retries  {self.paused} 429s"
-        )
-        self.stream.write(text + ("\n" if final else ""))
-        self.stream.flush()
-
-
-def print_summary(report: RunReport, out: TextIO) -> None:
-    retries = sum(report.retries.values())
-    causes = ", ".join(f"{k} {v}" for k, v in sorted(report.retries.items())) or "none"
-    state = "complete" if report.complete else "INCOMPLETE"
-    print(
-        f"{state}: {len(report.series)} series, {report.requests} requests "
-        f"({report.planned_windows} planned), {retries} retries ({causes}), "
-        f"{report.rate_limited} rate-limited (429), {report.inserted} new points, "
-        f"{report.revised} revised, {report.failed_windows} failed windows, "
-        f"{report.achieved_rate:.1f} req/s of {report.rate_limit_per_s:.1f} allowed, "
-        f"{report.duration_s:.1f}s, alignment {report.alignment}",
-        file=out,
-    )
-    for key, s in report.series.items():
-        if s.failed_windows:
-            print(
-                f"  {'/'.join(key)}: {s.failed_windows} failed window(s): {s.errors[-1] if s.errors else ''}",
-                file=out,
-            )
+        if isinstance(event, RunFinished):
+            level = 0 if self.fmt == "json" else 99  # the text summary is printed by the CLI
+            return (level, "summary", summary_fields(event.report), "")
+        return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,14 +22,15 @@ from collector.client import BrazeClient, ClientSettings
 from collector.clock import Clock, SystemClock
 from collector.config import Job
 from collector.errors import AuthError, ConfigError
-from collector.events import Event, Observer, PassStarted, RunFinished, WindowFailed
+from collector.events import Event, Observer, PassStarted, QuotaSeen, RunFinished, WindowFailed
 from collector.models import RunReport, Series, StoreOutcome, WindowResult
 from collector.planner import Interval, Plan, merge, plan
 from collector.ratelimit import WorkspaceBudget
-from collector.scheduler import Scheduler
+from collector.scheduler import RunLimits, Scheduler
 from collector.store import SeriesKey, SQLiteStore, Store
 
 MAX_REPAIR_PASSES = 2
+QUOTA_EVENT_INTERVAL_S = 0.25
 
 
 def series_ranges(job: Job, store: Store) -> list[tuple[Series, int, int]]:
@@ -124,7 +125,7 @@ async def collect(
         try:
             budget = WorkspaceBudget(job.rate, clock)
             async with BrazeClient(
-                _client_settings(job), clock=clock, on_headers=budget.observe
+                _client_settings(job), clock=clock, on_headers=_headers_to(budget, emit)
             ) as client:
                 scheduler = Scheduler(
                     fetcher=client,
@@ -136,10 +137,17 @@ async def collect(
                     emit=emit,
                     report=report,
                     concurrency=job.concurrency,
+                    limits=RunLimits(
+                        max_requests=job.max_requests,
+                        deadline=None if job.deadline_s is None else clock.time() + job.deadline_s,
+                    ),
                     rng=rng or random.Random(),
                 )
                 await _passes(job, store, ranges, ledger, scheduler, emit, report)
-            outcome = "complete" if report.complete else "incomplete"
+            _note_gaps(plan(ranges, store.covered([s.key for s, _, _ in ranges])), report)
+            outcome = (
+                "complete" if report.complete else "stopped" if report.stopped else "incomplete"
+            )
         except AuthError as exc:
             report.fatal = str(exc)
             outcome = "auth-failed"
@@ -175,10 +183,33 @@ async def _passes(
     await scheduler.run([probe])
     for n in range(1 + MAX_REPAIR_PASSES):
         current = make_plan(job, store, ranges, ledger)
-        if current.requests == 0:
+        if current.requests == 0 or report.stopped:
             return
         emit(PassStarted("main" if n == 0 else f"repair {n}", current.requests, current.missing))
         await scheduler.run(current.windows())
+
+
+def _headers_to(budget: WorkspaceBudget, emit: Observer) -> Callable[[Mapping[str, str]], None]:
+    """Feed every response's headers to the budget; tell observers the quota a few times a second."""
+    last = [0.0]
+
+    def on_headers(headers: Mapping[str, str]) -> None:
+        budget.observe(headers)
+        now = time.monotonic()
+        if now - last[0] >= QUOTA_EVENT_INTERVAL_S and (quota := budget.quota) is not None:
+            last[0] = now
+            emit(QuotaSeen(quota.limit, quota.remaining, quota.reset))
+
+    return on_headers
+
+
+def _note_gaps(final: Plan, report: RunReport) -> None:
+    """What each series still lacks after the run, for the summary."""
+    for sp in final.series:
+        s = report.for_series(sp.series)
+        cal, unit = sp.series.calendar, sp.series.unit
+        s.missing = sp.missing
+        s.gaps = [f"{cal.key(unit, a)}..{cal.key(unit, b - 1)}" for a, b in sp.gaps]
 
 
 def _client_settings(job: Job) -> ClientSettings:

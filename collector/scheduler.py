@@ -33,6 +33,25 @@ from collector.retry import RetryPolicy, retrying
 DEFAULT_CONCURRENCY = 8
 
 
+@dataclass(frozen=True)
+class RunLimits:
+    """Budgets for a job with a time slot: stop cleanly once either is spent."""
+
+    max_requests: int | None = None
+    deadline: float | None = None  # epoch seconds on the run's clock
+
+    def reason(self, requests: int, now: float) -> str | None:
+        if self.max_requests is not None and requests >= self.max_requests:
+            return f"--max-requests {self.max_requests} reached"
+        if self.deadline is not None and now >= self.deadline:
+            return "--deadline reached"
+        return None
+
+
+class _Stop(Exception):
+    """A budget is spent: the window is left for the next run, not failed."""
+
+
 class Fetcher(Protocol):
     """One attempt at one window (the HTTP client, or a fake in tests)."""
 
@@ -52,6 +71,7 @@ class Scheduler:
     emit: Callable[[Event], None]
     report: RunReport
     concurrency: int = DEFAULT_CONCURRENCY
+    limits: RunLimits = field(default_factory=RunLimits)
     rng: random.Random = field(default_factory=random.Random)
     rejected_series: set[tuple[str, str, str, str]] = field(default_factory=set)
 
@@ -61,6 +81,8 @@ class Scheduler:
 
         async def produce() -> None:
             for window in windows:
+                if self.report.stopped:
+                    break
                 await queue.put(window)
             for _ in range(self.concurrency):
                 await queue.put(None)
@@ -80,6 +102,8 @@ class Scheduler:
     async def one(self, window: Window) -> None:
         """Fetch, validate and store one window, retrying what may succeed on another try."""
         series_report = self.report.for_series(window.series)
+        if self.report.stopped:
+            return
         if window.series.key in self.rejected_series:
             series_report.failed_windows += 1
             return
@@ -92,6 +116,8 @@ class Scheduler:
                     attempts += 1
                     request, points = await self._attempt(window)
                     covered = self._learn(window, request, points)
+        except _Stop:
+            return
         except AuthError:
             raise
         except ApiError as exc:
@@ -115,9 +141,13 @@ class Scheduler:
         self.emit(WindowStored(result, outcome, attempts))
 
     async def _attempt(self, window: Window) -> tuple[Request, list[Point]]:
+        stop = self.limits.reason(self.report.requests, self.clock.time())
+        if stop is not None:
+            self.report.stopped = self.report.stopped or stop
+            raise _Stop(stop)
+        self.report.requests += 1  # counted before the wait, so the budget is never overshot
         await self.budget.acquire()
         request = self.aligner.request_for(window)
-        self.report.requests += 1
         try:
             points = await self.fetcher.fetch(window, request)
         except ApiError as exc:
