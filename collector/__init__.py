@@ -2,9 +2,9 @@
 
 __version__ = "0.1.0"
 
-from collector.api import run  # noqa: E402
-from collector.config import Settings  # noqa: E402
-from collector.errors import CollectorError, ConfigError  # noqa: E402
-from collector.models import RunReport  # noqa: E402
+from collector.api import run
+from collector.config import Settings
+from collector.errors import CollectorError, ConfigError
+from collector.models import RunReport
 
 __all__ = ["CollectorError", "ConfigError", "RunReport", "Settings", "__version__", "run"]
