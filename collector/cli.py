@@ -476,7 +476,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    settings, job = resolve(args.for_command, {}, config=args.file)
+    settings, job = resolve(args.for_command, {}, config=args.file, need_key=False)
     print(json.dumps(masked(settings), indent=2, default=str))
     print(
         f"ok: {len(job.series)} series, {job.unit}s, zone {job.calendar.zone_name}", file=sys.stderr

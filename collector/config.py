@@ -222,12 +222,13 @@ def resolve(
     config: Path | None = None,
     env: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    need_key: bool = True,
 ) -> tuple[Settings, Job]:
     """The one way settings become a job, for the CLI and the Python API alike."""
     env = os.environ if env is None else env
     file_values = load_file(config) if config is not None else {}
     settings = settings_from(file_values, flags, env=env, source=str(config))
-    return settings, build_job(command, settings, env=env, now=now)
+    return settings, build_job(command, settings, env=env, now=now, need_key=need_key)
 
 
 def masked(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, Any]:
