@@ -25,7 +25,7 @@ from collector.errors import AuthError, ConfigError
 from collector.events import Event, Observer, PassStarted, QuotaSeen, RunFinished, WindowFailed
 from collector.models import RunReport, Series, StoreOutcome, WindowResult
 from collector.planner import Interval, Plan, merge, plan
-from collector.ratelimit import WorkspaceBudget
+from collector.ratelimit import WorkspaceBudget, read_quota
 from collector.scheduler import RunLimits, Scheduler
 from collector.store import SeriesKey, SQLiteStore, Store
 
@@ -196,7 +196,7 @@ def _headers_to(budget: WorkspaceBudget, emit: Observer) -> Callable[[Mapping[st
     def on_headers(headers: Mapping[str, str]) -> None:
         budget.observe(headers)
         now = time.monotonic()
-        if now - last[0] >= QUOTA_EVENT_INTERVAL_S and (quota := budget.quota) is not None:
+        if now - last[0] >= QUOTA_EVENT_INTERVAL_S and (quota := read_quota(headers)) is not None:
             last[0] = now
             emit(QuotaSeen(quota.limit, quota.remaining, quota.reset))
 

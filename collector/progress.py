@@ -38,11 +38,10 @@ class RichProgress:
         self.quota: str = "?"
         self._started = time.monotonic()
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=16),
             TextColumn("{task.completed}/{task.total} windows"),
-            TextColumn("{task.fields[detail]}"),
             TimeRemainingColumn(),
+            TextColumn("{task.fields[detail]}"),
             console=console,
             transient=False,
         )
@@ -74,9 +73,8 @@ class RichProgress:
     def detail(self) -> str:
         elapsed = max(1e-6, time.monotonic() - self._started)
         return (
-            f"{self.points} points · {self.done / elapsed:.1f} req/s of "
-            f"{self.rate_limit_per_s:.1f} · {self.retries} retries · {self.rate_limited} 429s · "
-            f"quota left {self.quota}"
+            f"{self.points} points · {self.done / elapsed:.1f}/{self.rate_limit_per_s:.1f} req/s · "
+            f"{self.retries} retries · {self.rate_limited} 429s · quota left {self.quota}"
         )
 
     def _refresh(self) -> None:

@@ -46,25 +46,25 @@ def print_summary(report: RunReport, out: TextIO) -> None:
 
 def print_table(report: RunReport, console: Console) -> None:
     """A per-series table and the headline, for a terminal."""
-    table = Table(title="collector run", title_justify="left")
+    table = Table(title="sessions by series", title_justify="left")
     for name, justify in (
         ("series", "left"),
         ("windows", "right"),
         ("new points", "right"),
         ("revised", "right"),
-        ("failed windows", "right"),
+        ("failed", "right"),
         ("gaps left", "left"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for key, s in report.series.items():
         endpoint, app, segment, unit = key
-        label = f"{endpoint} {app or '(total)'} / {segment or '(none)'} / {unit}"
+        label = f"{app or '(total)'} · {segment or '(no segment)'} · {unit}"
         gaps = ", ".join(s.gaps[:3]) + (" …" if len(s.gaps) > 3 else "") if s.gaps else "none"
         table.add_row(
             label, str(s.windows), str(s.inserted), str(s.revised), str(s.failed_windows), gaps
         )
     console.print(table)
-    console.print(headline(report))
+    console.print(headline(report), highlight=False)
 
 
 def series_fields(report: RunReport) -> dict[str, Any]:

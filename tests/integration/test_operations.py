@@ -114,7 +114,7 @@ def test_progress_shows_windows_points_rate_retries_429s_and_quota():
     progress(WindowStored(window_result(50), StoreOutcome(50, 0, 0), 2))
     progress(RunFinished(RunReport()))
     text = out.getvalue()
-    assert "2/3 windows" in text and "150 points" in text and "of 69.4" in text
+    assert "2/3 windows" in text and "150 points" in text and "/69.4 req/s" in text
     assert "1 retries" in text and "1 429s" in text and "quota left 1234/250000" in text
 
 
