@@ -9,6 +9,7 @@ truth, and leaves the database and a CSV export in the output folder.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,7 +49,11 @@ def demo_config() -> SimulatorConfig:
 
 async def run(folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
-    db, csv_path, png_path = folder / "collector.db", folder / "sessions.csv", folder / "sessions.png"
+    db, csv_path, png_path = (
+        folder / "collector.db",
+        folder / "sessions.csv",
+        folder / "sessions.png",
+    )
     config = demo_config()
     ok = True
     async with run_simulator(config) as sim:
@@ -105,6 +110,24 @@ def _plot(store: SQLiteStore, out: Path) -> str:
     return f"plot: {out} ({lines} series)"
 
 
+def expected_points(
+    sim: Simulator, series: Sequence[Series], lo: int, hi: int
+) -> dict[tuple[str, str, str], int]:
+    """(app_id, segment_id, time key) → the simulator's value, for buckets [lo, hi) of `series`."""
+    expected = {}
+    for s in series:
+        cal, unit = s.calendar, s.unit
+        for start, value in sim.truth(
+            unit.value,
+            cal.start(unit, lo),
+            cal.start(unit, hi),
+            app_id=s.app_id or None,
+            segment_id=s.segment_id or None,
+        ):
+            expected[(s.app_id, s.segment_id, cal.key(unit, cal.ordinal(unit, start)))] = value
+    return expected
+
+
 def _verify(db: Path, series: tuple[Series, ...], lo: int, hi: int, sim: Simulator) -> str:
     """'' when the store holds exactly the simulator's truth for these series, else a count."""
     unit = series[0].unit
@@ -114,17 +137,7 @@ def _verify(db: Path, series: tuple[Series, ...], lo: int, hi: int, sim: Simulat
             for app, segment, u, time, value in store.iter_points("sessions")
             if u == unit.value
         }
-    expected = {}
-    for s in series:
-        cal = s.calendar
-        for start, value in sim.truth(
-            unit.value,
-            cal.start(unit, lo),
-            cal.start(unit, hi),
-            app_id=s.app_id or None,
-            segment_id=s.segment_id or None,
-        ):
-            expected[(s.app_id, s.segment_id, cal.key(unit, cal.ordinal(unit, start)))] = value
+    expected = expected_points(sim, series, lo, hi)
     wrong = sum(1 for k, v in expected.items() if stored.get(k) != v)
     extra = len(stored.keys() - expected.keys())
     return f"{wrong} point(s) missing or different, {extra} extra" if wrong or extra else ""

@@ -9,6 +9,7 @@ from typing import Any
 
 from collector.clock import VirtualClock
 from collector.config import Job, build_job, settings_from
+from collector.demo import expected_points
 from collector.models import RunReport
 from collector.pipeline import collect
 from collector.retry import RetryPolicy
@@ -60,18 +61,7 @@ def truth(sim: Simulator, job: Job) -> dict[tuple[str, str, str], int]:
 
 
 def truth_range(sim: Simulator, job: Job, lo: int, hi: int) -> dict[tuple[str, str, str], int]:
-    out = {}
-    cal, unit = job.calendar, job.unit
-    for s in job.series:
-        for start, value in sim.truth(
-            unit.value,
-            cal.start(unit, lo),
-            cal.start(unit, hi),
-            app_id=s.app_id or None,
-            segment_id=s.segment_id or None,
-        ):
-            out[(s.app_id, s.segment_id, cal.key(unit, cal.ordinal(unit, start)))] = value
-    return out
+    return expected_points(sim, job.series, lo, hi)
 
 
 def minimal_requests(job: Job) -> int:
