@@ -91,14 +91,3 @@ Event = (
     | RunFinished
 )
 Observer = Callable[[Event], None]
-
-
-class Broadcast:
-    """Fans one event out to every observer."""
-
-    def __init__(self, observers: list[Observer] | None = None) -> None:
-        self.observers: list[Observer] = list(observers or [])
-
-    def __call__(self, event: Event) -> None:
-        for observer in self.observers:
-            observer(event)
