@@ -15,12 +15,21 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collector.errors import ConfigError
 
 HOUR = 3600
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+# Hour keys between these epoch seconds come from `isoformat`, which is 3× faster than
+# `strftime` and spells them the same (strftime does not zero-pad years below 1000).
+_FAST_KEYS = (-30_610_224_000, 253_402_300_800)  # 1000-01-01, 10000-01-01
+# The canonical spellings `bucket_of` reads directly: the length of the wall-time part
+# (YYYY-MM-DDTHH:MM:SS, optionally .mmm or .ffffff) → the `isoformat` timespec that writes it.
+_TIMESPEC = {19: "seconds", 23: "milliseconds", 26: "microseconds"}
+_fromisoformat = datetime.fromisoformat
 
 
 class Unit(StrEnum):
@@ -125,13 +134,14 @@ class Calendar:
         self._require_hour_grid()
         return EPOCH + timedelta(seconds=ordinal * HOUR + self._hour_phase)
 
-    def is_boundary(self, unit: Unit, instant: datetime) -> bool:
-        return self.start(unit, self.ordinal(unit, instant)) == instant
-
     def key(self, unit: Unit, ordinal: int) -> str:
         """The stored and exported name of a bucket: local date, or UTC hour start with ``Z``."""
         if unit is Unit.DAY:
             return date.fromordinal(ordinal).isoformat()
+        self._require_hour_grid()
+        seconds = ordinal * HOUR + self._hour_phase
+        if _FAST_KEYS[0] <= seconds < _FAST_KEYS[1]:
+            return _hour_key(seconds)
         return utc_z(self.start(unit, ordinal))
 
     def from_key(self, unit: Unit, key: str) -> int:
@@ -145,6 +155,32 @@ class Calendar:
         return self.ordinal(unit, now)
 
     # --- reading times ----------------------------------------------------------------------
+
+    def bucket_of(self, unit: Unit, text: str) -> int | None:
+        """The bucket that `text` starts, read fast from the canonical spellings, else None.
+
+        Read here: a plain date `YYYY-MM-DD` (unit day, in the workspace zone), and for unit hour
+        an ISO-8601 extended datetime with `Z` or `±HH:MM` (and optionally `.mmm` or `.ffffff`)
+        that starts an hour of the grid. Anything else returns None: the caller then goes the
+        general way (`parse_iso`, `instant`, `ordinal`, `start`), which reads every other form
+        and explains what is wrong. Where this answers, it answers what that way would.
+        """
+        if unit is Unit.DAY:
+            if len(text) != 10:
+                return None
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                return None
+            if day.isoformat() != text:
+                return None
+            return self.ordinal(unit, self.localize(datetime(day.year, day.month, day.day)))
+        phase = self._hour_phase
+        seconds = _whole_seconds(text)
+        if seconds is None or phase < 0:
+            return None
+        ordinal, off_grid = divmod(seconds - phase, HOUR)
+        return None if off_grid else ordinal
 
     def localize(self, wall: datetime, *, fold: int = 0) -> datetime:
         """A naive wall time read in the workspace zone, as an aware UTC instant."""
@@ -162,6 +198,43 @@ class Calendar:
                 f"time zone {self.zone_name!r} changes its offset by a fraction of an hour, so its "
                 "hourly buckets are not a fixed grid; collect unit 'day' for this workspace"
             )
+
+
+# Every series of a run is fetched over the same hours, so the same few hundred time strings
+# recur from window to window: both conversions are pure, and a small cache makes a repeat
+# cost a dict lookup. Bounded, so memory does not grow with history.
+_CACHED_TIMES = 4096
+
+
+@lru_cache(maxsize=_CACHED_TIMES)
+def _whole_seconds(text: str) -> int | None:
+    """Epoch seconds of a canonical aware datetime on a whole second, else None.
+
+    Canonical: what `isoformat` writes (seconds, milliseconds or microseconds) with `±HH:MM`,
+    or the same with `Z` for +00:00; the round trip rules out every other spelling that
+    `fromisoformat` would accept, so the answer is the one `parse_iso` + `instant` give.
+    """
+    zulu = text[-1:] == "Z"
+    wall_length = len(text) - (1 if zulu else 6)
+    timespec = _TIMESPEC.get(wall_length)
+    if timespec is None:
+        return None
+    try:
+        instant = _fromisoformat(text)
+        if instant.tzinfo is None or instant.microsecond:
+            return None
+        spelled = instant.isoformat(timespec=timespec)
+        if (spelled[:wall_length] + "Z" if zulu else spelled) != text:
+            return None  # not canonical (e.g. -00:00, a space, other digits): the long way
+        return int(instant.timestamp())
+    except (ValueError, OverflowError):
+        return None
+
+
+@lru_cache(maxsize=_CACHED_TIMES)
+def _hour_key(seconds: int) -> str:
+    """`utc_z` of the epoch second `seconds` (between `_FAST_KEYS`), without strftime."""
+    return (_EPOCH_NAIVE + timedelta(seconds=seconds)).isoformat() + "Z"
 
 
 def utc_z(instant: datetime) -> str:
