@@ -55,6 +55,9 @@ def summary_fields(report: RunReport) -> dict[str, Any]:
     }
 
 
+WINDOW_LEVEL = 2  # -vv
+
+
 class LogObserver:
     """Retries, failures, pauses and the summary as text or one JSON object per line."""
 
@@ -64,6 +67,8 @@ class LogObserver:
         self.verbosity = verbosity
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, WindowStored) and self.verbosity < WINDOW_LEVEL:
+            return  # the hot path: one event per window, logged only at -vv
         record = self._record(event)
         if record is None:
             return
@@ -134,7 +139,12 @@ class LogObserver:
                 "inserted": event.outcome.inserted,
                 "revised": event.outcome.revised,
             }
-            return (2, "window_stored", fields, f"stored {event.result.window.describe()}")
+            return (
+                WINDOW_LEVEL,
+                "window_stored",
+                fields,
+                f"stored {event.result.window.describe()}",
+            )
         if isinstance(event, RunFinished):
             level = 0 if self.fmt == "json" else 99  # the text summary is printed by the CLI
             return (level, "summary", summary_fields(event.report), "")
