@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collector.errors import ConfigError
 from collector.units import Calendar, Unit, parse_iso, utc_z
@@ -91,3 +93,55 @@ def test_unknown_zone_is_a_config_error_that_names_a_fix():
 def test_leap_day_is_a_bucket():
     """29 February exists in leap years."""
     assert UTC_CAL.from_key(Unit.DAY, "2024-03-01") - UTC_CAL.from_key(Unit.DAY, "2024-02-28") == 2
+
+
+ZONES = [
+    "UTC",
+    "America/New_York",
+    "Europe/London",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "Pacific/Apia",
+]
+
+
+def slow_ordinal(cal: Calendar, unit: Unit, text: str) -> int | None:
+    """The general path: parse every form, then check the time starts a bucket."""
+    try:
+        parsed = parse_iso(text)
+        instant = cal.instant(parsed)
+        ordinal = cal.ordinal(unit, instant)
+    except (ValueError, ConfigError):
+        return None
+    if (unit is Unit.HOUR or parsed.has_time) and cal.start(unit, ordinal) != instant:
+        return None
+    return ordinal
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    moment=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2035, 1, 1)),
+    form=st.sampled_from(["date", "z", "offset", "millis", "micros", "naive", "odd"]),
+)
+def test_fast_bucket_reading_agrees_with_the_general_parser(zone, moment, form):
+    """Calendar.bucket_of answers only what the general parser would answer, or defers (None)."""
+    cal = Calendar(zone)
+    hour = moment.replace(minute=0 if form != "odd" else 30, second=0, microsecond=0, tzinfo=UTC)
+    texts = {
+        "date": moment.date().isoformat(),
+        "z": hour.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "offset": hour.isoformat(),
+        "millis": hour.isoformat(timespec="milliseconds"),
+        "micros": hour.isoformat(timespec="microseconds"),
+        "naive": hour.replace(tzinfo=None).isoformat(),
+        "odd": hour.isoformat(),
+    }
+    text = texts[form]
+    for unit in (Unit.DAY, Unit.HOUR):
+        try:
+            fast = cal.bucket_of(unit, text)
+        except ConfigError:
+            continue
+        if fast is not None:
+            assert fast == slow_ordinal(cal, unit, text)
