@@ -4,8 +4,10 @@ Two readings exist. EXCLUSIVE: the last bucket is the one before `ending_at`. IN
 bucket is the one that starts at `ending_at`. The `Aligner` starts UNKNOWN and asks, while it
 does not know, for one bucket more than the window needs (when the window has room), which
 covers the window under both readings. Every response's last bucket tells the reading; once
-known, each window is asked for exactly under that reading. Coverage is always derived from what
-the response shows, never from what was hoped, so a wrong guess costs a request, not data.
+known, each window is asked for exactly under that reading, and a response that fits only the
+other reading is refused (its times would be shifted by one bucket). Coverage is always derived
+from what the response shows, never from what was hoped, so a wrong guess costs a request, not
+data.
 """
 
 from __future__ import annotations
@@ -62,7 +64,17 @@ class Aligner:
                     f"{len(points)} ending at {last}; that fits neither reading of ending_at",
                     window=window,
                 )
-            self.reading = Reading.INCLUSIVE if shift else Reading.EXCLUSIVE
+            reading = Reading.INCLUSIVE if shift else Reading.EXCLUSIVE
+            if self.reading is not Reading.UNKNOWN and reading is not self.reading:
+                series = window.series
+                raise SeriesMismatch(
+                    f"the buckets end at {series.calendar.key(series.unit, last)}, which reads "
+                    f"ending_at as {reading.value}, but this server has read it as "
+                    f"{self.reading.value}: the times look shifted by one bucket, so none of "
+                    "them is stored",
+                    window=window,
+                )
+            self.reading = reading
             lo, hi = last - request.length + 1, last + 1
         else:
             hi = request.end + (1 if request.end < window.hi else 0)

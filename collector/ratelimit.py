@@ -104,6 +104,7 @@ class WorkspaceBudget:
         self._quota: ServerQuota | None = None
         self._left = math.inf  # our estimate of the server's remaining, in its current window
         self._next_slot = 0.0
+        self._in_flight = 0  # sent in the server's current window and not yet answered
         self.acquired = 0
 
     def __repr__(self) -> str:
@@ -125,7 +126,11 @@ class WorkspaceBudget:
         return self._quota
 
     async def acquire(self) -> None:
-        """Wait until a request may be sent, then take one token."""
+        """Wait until a request may be sent, then take one token.
+
+        The pause is checked again after the token wait, with nothing awaited between that
+        check and the send: a 429 pause that begins while a worker waits for a token holds it.
+        """
         while True:
             now = self._clock.time()
             if self._paused_until > now:
@@ -138,15 +143,17 @@ class WorkspaceBudget:
                 await self._clock.sleep(delay)
                 if self._paused_until > self._clock.time():
                     continue
-            break
-        await self._limiter.acquire()
+            await self._limiter.acquire()
+            if self._paused_until <= self._clock.time():
+                break
         self.acquired += 1
+        self._in_flight += 1
 
     def _reserve(self, now: float) -> float | None:
         """Take a slot in the server's pacing; None when the server's window is spent."""
+        self._turn_over(now)
         quota = self._quota
-        if quota is None or quota.reset <= now:
-            self._quota, self._left = None, math.inf
+        if quota is None:
             return 0.0
         if self._left < 1:
             self.pause_for(quota.reset - now + RESET_MARGIN_S)
@@ -157,19 +164,31 @@ class WorkspaceBudget:
         return slot - now
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Fold a response's X-RateLimit-* headers into the estimate."""
+        """Fold a response's X-RateLimit-* headers into the estimate.
+
+        `remaining` was written before the server saw our other requests still in flight, so
+        those are subtracted: what is left for new requests is remaining − in flight.
+        """
         quota = read_quota(headers)
         if quota is None:
             return
         now = self._clock.time()
+        self._turn_over(now)
         if quota.reset <= now:
-            return
+            return  # an answer from a window that is over
+        self._in_flight = max(0, self._in_flight - 1)
         current = self._quota
+        left = float(quota.remaining - self._in_flight)
         if current is None or quota.reset > current.reset:
-            self._quota, self._left = quota, float(quota.remaining)
+            self._quota, self._left = quota, left
             self._next_slot = now
         elif quota.reset == current.reset:
-            self._left = min(self._left, float(quota.remaining))
+            self._left = min(self._left, left)
+
+    def _turn_over(self, now: float) -> None:
+        """Forget the server's window once it has ended; count requests in flight afresh."""
+        if self._quota is not None and self._quota.reset <= now:
+            self._quota, self._left, self._in_flight = None, math.inf, 0
 
     def pause_for(self, seconds: float, *, jitter: float = 0.0) -> float:
         """Stop every worker for `seconds` (+ up to `jitter`); returns the epoch it ends."""

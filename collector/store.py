@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT, outcome TEXT, requests INTEGER, inserted INTEGER, revised INTEGER
 );
 """
+_TABLES = frozenset({"meta", "points", "coverage", "runs"})
 
 
 class Store(Protocol):
@@ -91,16 +92,23 @@ class SQLiteStore:
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._error("open", exc) from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from exc
+        try:
             self._db.execute(f"PRAGMA busy_timeout = {int(DEFAULT_BUSY_TIMEOUT_S * 1000)}")
+            self._check_file()  # reads only: nothing is written to a file that is not ours
             if not read_only:
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")
                 self._db.executescript(_SCHEMA)  # idempotent DDL, each statement atomic
             self._check_meta(timezone)
-        except sqlite3.Error as exc:
-            raise self._error("open", exc) from exc
-        except OSError as exc:
-            raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from exc
+        except BaseException as exc:
+            self._db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._error("open", exc) from exc
+            raise
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -120,8 +128,37 @@ class SQLiteStore:
 
     @property
     def timezone(self) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'timezone'").fetchone()
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'timezone'").fetchone()
+        except sqlite3.Error as exc:
+            raise self._error("read", exc) from exc
         return None if row is None else str(row[0])
+
+    def _check_file(self) -> None:
+        """Refuse, before writing anything, a file that is not a collector database of this
+        schema: another program's SQLite file, or a newer collector's."""
+        tables = {
+            str(name)
+            for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not str(name).startswith("sqlite_")
+        }
+        if not tables and not self._read_only:
+            return  # a new (or empty) file: ours to create
+        version = None
+        if "meta" in tables:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = None if row is None else str(row[0])
+        if "meta" not in tables or (version is None and tables - _TABLES):
+            listed = ", ".join(sorted(tables)) or "none"
+            raise StoreError(
+                f"{self.path} is not a collector database (its tables: {listed}); collector "
+                "will not write into another program's file: pass a new --db path"
+            )
+        if version not in (None, SCHEMA_VERSION):
+            raise StoreError(
+                f"{self.path} has schema version {version}; this collector reads "
+                f"{SCHEMA_VERSION}: use the collector version that wrote it, or a new --db"
+            )
 
     def _check_meta(self, timezone: str | None) -> None:
         if self._read_only:
@@ -163,11 +200,14 @@ class SQLiteStore:
         return out
 
     def last_time(self, key: SeriesKey) -> str | None:
-        row = self._db.execute(
-            "SELECT max(time) FROM points WHERE endpoint = ? AND app_id = ? AND segment_id = ? "
-            "AND unit = ?",
-            key,
-        ).fetchone()
+        try:
+            row = self._db.execute(
+                "SELECT max(time) FROM points WHERE endpoint = ? AND app_id = ? "
+                "AND segment_id = ? AND unit = ?",
+                key,
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error("read points from", exc) from exc
         return None if row is None or row[0] is None else str(row[0])
 
     def iter_points(self, endpoint: str) -> Iterator[tuple[str, str, str, str, int]]:
@@ -205,9 +245,12 @@ class SQLiteStore:
         ]
 
     def last_run(self) -> tuple[str, str | None, str | None] | None:
-        row = self._db.execute(
-            "SELECT command, finished_at, outcome FROM runs ORDER BY id DESC LIMIT 1"
-        ).fetchone()
+        try:
+            row = self._db.execute(
+                "SELECT command, finished_at, outcome FROM runs ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise self._error("read runs from", exc) from exc
         return None if row is None else (str(row[0]), row[1], row[2])
 
     # --- writes ----------------------------------------------------------------------------
@@ -303,14 +346,18 @@ class SQLiteStore:
 
     def _error(self, doing: str, exc: sqlite3.Error) -> StoreError:
         text = str(exc)
-        hint = {
+        hints = {
             "database is locked": "another collector holds the write lock; retry when it ends",
             "file is not a database": "the file is not a collector database (or is corrupt); "
             "point --db at another path",
-            "attempt to write a readonly database": "the file or its folder is read-only; "
+            "readonly database": "the file or its folder is read-only; "
             "fix its permissions or pass another --db",
+            "unable to open database file": "the file or its folder cannot be opened for "
+            "writing; check its permissions, or pass another --db",
             "database or disk is full": "free disk space, or pass a --db on another disk",
-            "database disk image is malformed": "the file is corrupt; restore it from a backup "
-            "or collect into a new --db",
-        }.get(text, "check the --db path")
+            "disk I/O error": "the disk refused a write (full, failing, or over a file-size "
+            "limit); free space or pass a --db on another disk, then re-run to resume",
+            "malformed": "the file is corrupt; restore it from a backup or collect into a new --db",
+        }
+        hint = next((h for k, h in hints.items() if k in text), "check the --db path")
         return StoreError(f"cannot {doing} the database {self.path}: {text} ({hint})")

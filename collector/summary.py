@@ -57,7 +57,7 @@ def print_table(report: RunReport, console: Console) -> None:
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for key, s in report.series.items():
-        endpoint, app, segment, unit = key
+        _, app, segment, unit = key
         label = f"{app or '(total)'} · {segment or '(no segment)'} · {unit}"
         gaps = ", ".join(s.gaps[:3]) + (" …" if len(s.gaps) > 3 else "") if s.gaps else "none"
         table.add_row(

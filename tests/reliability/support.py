@@ -1,0 +1,124 @@
+"""Helpers shared by the reliability scenarios (the integration harness does the rest)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from collector.clock import VirtualClock
+from collector.config import Job
+from collector.events import Event, RatePaused
+from collector.models import RunReport
+from collector.pipeline import collect
+from collector.simulator import RequestRecord, Segment, Simulator, SimulatorConfig, Workspace
+from tests.integration.harness import make_job
+
+APPS = ("app-ios", "app-android")
+FANOUT: dict[str, Any] = {"app_id": ["", *APPS], "segment_id": ["", "vip"]}
+
+
+def simulator_config(timezone: str = "UTC", **kw: Any) -> SimulatorConfig:
+    """A workspace with two apps and one tracked segment: 6 series with the FANOUT flags."""
+    ws = Workspace(timezone=timezone, apps=APPS, segments=(Segment("vip"),))
+    return SimulatorConfig(workspaces=(ws,), **kw)
+
+
+@dataclass
+class Observed:
+    """One in-process run: its report, every event with the virtual time it was emitted at."""
+
+    job: Job
+    report: RunReport
+    events: list[tuple[float, Event]] = field(default_factory=list)
+
+    def pauses(self) -> list[tuple[float, float]]:
+        """Every 429 pause as (emitted, until), merged where they overlap (not where they touch)."""
+        spans = sorted((t, e.until) for t, e in self.events if isinstance(e, RatePaused))
+        merged: list[tuple[float, float]] = []
+        for lo, hi in spans:
+            if merged and lo < merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+            else:
+                merged.append((lo, hi))
+        return merged
+
+
+async def observed_run(
+    sim: Simulator, clock: VirtualClock, db: Path, command: str = "backfill", **flags: Any
+) -> Observed:
+    """The real pipeline over the simulator, recording each event and when it happened."""
+    job = make_job(sim, clock, db, command, **flags)
+    seen: list[tuple[float, Event]] = []
+    report = await collect(job, clock=clock, observers=[lambda e: seen.append((clock.time(), e))])
+    return Observed(job, report, seen)
+
+
+def sent_during(log: Sequence[RequestRecord], pauses: Sequence[tuple[float, float]]) -> list[float]:
+    """Arrival times of requests that reached the server strictly inside a pause."""
+    return [r.at for r in log if any(lo < r.at < hi for lo, hi in pauses)]
+
+
+# --- the CLI as a subprocess ------------------------------------------------------------------
+
+
+def cli_process(
+    args: Sequence[str], *, key: str | None, env: dict[str, str] | None = None, **kw: Any
+) -> subprocess.Popen[str]:
+    """`python -m collector ARGS` with BRAZE_API_KEY=key (unset when None), pipes for output."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("BRAZE_API_KEY",)}
+    full_env.pop("BRAZE_REST_ENDPOINT", None)
+    if key is not None:
+        full_env["BRAZE_API_KEY"] = key
+    full_env.update(env or {})
+    return subprocess.Popen(
+        [sys.executable, "-m", "collector", *args],
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def run_cli(
+    args: Sequence[str], *, key: str | None, timeout: float = 60, **kw: Any
+) -> tuple[int, str, str]:
+    proc = cli_process(args, key=key, **kw)
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def assert_one_clean_line(err: str, *, max_chars: int = 400) -> None:
+    """A rejection: one short line on stderr, no traceback."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert "Traceback" not in err, err
+    assert len(lines) == 1, err
+    assert len(lines[0]) <= max_chars, lines[0]
+
+
+# --- reading a database without the engine ----------------------------------------------------
+
+
+def db_rows(db: Path) -> list[tuple[str, str, str, str, int]]:
+    """(app_id, segment_id, unit, time, value) of every stored point, read with plain sqlite3."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(
+            "SELECT app_id, segment_id, unit, time, value FROM points ORDER BY 1, 2, 3, 4"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def integrity(db: Path) -> str:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        conn.close()
