@@ -17,6 +17,7 @@ from collector.events import Event, RatePaused
 from collector.models import RunReport
 from collector.pipeline import collect
 from collector.simulator import RequestRecord, Segment, Simulator, SimulatorConfig, Workspace
+from collector.units import Calendar, Unit
 from tests.integration.harness import make_job
 
 APPS = ("app-ios", "app-android")
@@ -122,3 +123,33 @@ def integrity(db: Path) -> str:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
     finally:
         conn.close()
+
+
+DAY_SERIES = [(app, seg) for app in ("", *APPS) for seg in ("", "vip")]
+
+
+def day_truth(
+    sim: Simulator, start: str, end: str, series: list[tuple[str, str]] = DAY_SERIES
+) -> dict[tuple[str, str, str], int]:
+    """(app, segment, day) → the simulator's value for days [start, end) in UTC."""
+    cal = Calendar("UTC")
+    lo, hi = cal.from_key(Unit.DAY, start), cal.from_key(Unit.DAY, end)
+    out = {}
+    for app, seg in series:
+        for when, value in sim.truth(
+            "day",
+            cal.start(Unit.DAY, lo),
+            cal.start(Unit.DAY, hi),
+            app_id=app or None,
+            segment_id=seg or None,
+        ):
+            out[(app, seg, when.date().isoformat())] = value
+    return out
+
+
+def stored_days(db: Path) -> dict[tuple[str, str, str], int]:
+    """(app, segment, time) → value as stored; asserts no bucket is stored twice."""
+    rows = db_rows(db)
+    out = {(a, s, t): v for a, s, _u, t, v in rows}
+    assert len(out) == len(rows), "a bucket was stored twice"
+    return out

@@ -26,7 +26,7 @@ from collector.simulator import Faults, Simulator
 from collector.units import Calendar, Unit
 from tests.integration.threaded import simulator_thread
 
-from .support import APPS, cli_process, db_rows, integrity, simulator_config
+from .support import APPS, cli_process, day_truth, db_rows, integrity, simulator_config, stored_days
 
 CONCURRENCY = 4
 START, END = "2019-01-01", "2024-01-01"  # 1826 days: 19 windows for each of the 6 series
@@ -134,33 +134,12 @@ def assert_consistent(db: Path) -> int:
     return sum(len(v) for v in points.values())
 
 
-def truth(sim: Simulator) -> dict[tuple[str, str, str], int]:
-    out = {}
-    for app, seg in SERIES:
-        for when, value in sim.truth(
-            "day",
-            CAL.start(Unit.DAY, LO),
-            CAL.start(Unit.DAY, HI),
-            app_id=app or None,
-            segment_id=seg or None,
-        ):
-            out[(app, seg, when.date().isoformat())] = value
-    return out
-
-
-def stored(db: Path) -> dict[tuple[str, str, str], int]:
-    rows = db_rows(db)
-    out = {(a, s, t): v for a, s, _u, t, v in rows}
-    assert len(out) == len(rows), "a bucket was stored twice"
-    return out
-
-
 def resume_and_check(sim: Simulator, db: Path, sent_before: int, kills: int) -> int:
     """Re-run to completion: exit 0, exact, and ≤ CONCURRENCY extra requests per kill."""
     proc = start(sim, db)
     _out, err = proc.communicate(timeout=WAIT_S)
     assert proc.returncode == 0, err
-    assert stored(db) == truth(sim)
+    assert stored_days(db) == day_truth(sim, START, END)
     sent = len(sim.log) - sent_before
     assert sent <= MINIMUM + kills * CONCURRENCY, (sent, MINIMUM)
     return sent

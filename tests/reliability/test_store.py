@@ -32,10 +32,12 @@ from .support import (
     APPS,
     assert_one_clean_line,
     cli_process,
+    day_truth,
     db_rows,
     integrity,
     run_cli,
     simulator_config,
+    stored_days,
 )
 
 CAL = Calendar("UTC")
@@ -58,30 +60,6 @@ def backfill_args(
     for seg in dict.fromkeys(s for _, s in series):
         args += ["--segment-id", seg]
     return args
-
-
-def truth(
-    sim: Simulator, start: str, end: str, series: list[tuple[str, str]] = SERIES
-) -> dict[tuple[str, str, str], int]:
-    lo, hi = CAL.from_key(Unit.DAY, start), CAL.from_key(Unit.DAY, end)
-    out = {}
-    for app, seg in series:
-        for when, value in sim.truth(
-            "day",
-            CAL.start(Unit.DAY, lo),
-            CAL.start(Unit.DAY, hi),
-            app_id=app or None,
-            segment_id=seg or None,
-        ):
-            out[(app, seg, when.date().isoformat())] = value
-    return out
-
-
-def stored(db: Path) -> dict[tuple[str, str, str], int]:
-    rows = db_rows(db)
-    out = {(a, s, t): v for a, s, _u, t, v in rows}
-    assert len(out) == len(rows), "a bucket was stored twice"
-    return out
 
 
 def points_match_coverage(db: Path) -> bool:
@@ -132,7 +110,7 @@ def test_two_collectors_write_one_database_at_once(sim, tmp_path, reliability, l
     for proc, (_out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
     union = list(dict.fromkeys([*a, *b]))
-    assert stored(db) == truth(sim, *BIG, union)
+    assert stored_days(db) == day_truth(sim, *BIG, union)
     assert integrity(db) == "ok" and points_match_coverage(db)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
@@ -176,7 +154,7 @@ def test_a_collector_waits_for_a_write_lock_held_elsewhere(sim, tmp_path, reliab
     holder.close()
     _out, err = proc.communicate(timeout=60)
     assert still_waiting and proc.returncode == 0, err
-    assert stored(db) == truth(sim, "2022-01-01", "2023-06-01")
+    assert stored_days(db) == day_truth(sim, "2022-01-01", "2023-06-01")
     reliability(
         section="store",
         scenario="the write lock held by another program for 0.8 s",
@@ -236,7 +214,7 @@ def test_a_read_only_database_is_a_clear_exit_4(sim, scratch, reliability, what)
     """A read-only file or folder: exit 4 in one line naming the fix; stored data untouched."""
     db = scratch / "c.db"
     backfill_here(sim, db, "2023-01-01", "2023-06-01")
-    before = stored(db)
+    before = stored_days(db)
     wal, shm = Path(f"{db}-wal"), Path(f"{db}-shm")
     if wal.exists() and wal.stat().st_size == 0:  # the empty pair that read left behind
         wal.unlink()
@@ -260,7 +238,7 @@ def test_a_read_only_database_is_a_clear_exit_4(sim, scratch, reliability, what)
     assert_one_clean_line(err)
     assert any(word in err for word in ("read-only", "permission")), err
     assert_untouched(db, fingerprint)
-    assert stored(db) == before
+    assert stored_days(db) == before
     reliability(
         section="store",
         scenario=f"read-only {what}",
@@ -289,7 +267,7 @@ def test_a_disk_that_fills_up_mid_run_loses_nothing(sim, tmp_path, reliability):
     """Writes start failing mid-backfill: exit 4 in one line; what was stored survives intact."""
     db = tmp_path / "c.db"
     backfill_here(sim, db, "2023-01-01", "2024-01-01")
-    before = stored(db)
+    before = stored_days(db)
     limit = db.stat().st_size + 96 * 1024
     code, out, err = run_cli(
         backfill_args(sim, db, "2016-01-01", "2024-01-01"),
@@ -299,11 +277,11 @@ def test_a_disk_that_fills_up_mid_run_loses_nothing(sim, tmp_path, reliability):
     assert code == 4, (code, out, err)
     assert_one_clean_line(err)
     assert integrity(db) == "ok" and points_match_coverage(db)
-    after = stored(db)
+    after = stored_days(db)
     assert {k: after[k] for k in before} == before
     grew = len(after) - len(before)
     backfill_here(sim, db, "2016-01-01", "2024-01-01")
-    assert stored(db) == truth(sim, "2016-01-01", "2024-01-01")
+    assert stored_days(db) == day_truth(sim, "2016-01-01", "2024-01-01")
     reliability(
         section="store",
         scenario="the disk fills up mid-backfill",
