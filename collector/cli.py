@@ -63,8 +63,18 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:  # usage errors: one line and exit 2, no traceback
-        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        text = one_line(f"{self.prog}: error: {message} (see {self.prog} --help)")
+        print(text, file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters escaped (argparse and errors echo
+    the user's values raw; a newline would split the one-line message, an escape sequence would
+    reach the terminal)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _series_flags(p: argparse.ArgumentParser, *, sync: bool = False) -> None:
@@ -328,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _error(text: str) -> None:
-    print(f"collector: {text}", file=sys.stderr)
+    print(one_line(f"collector: {text}"), file=sys.stderr)
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:

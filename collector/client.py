@@ -40,13 +40,21 @@ USER_AGENT = f"collector/{__version__} (+braze data_series bulk export)"
 
 def check_endpoint(url: str) -> str:
     """A REST endpoint URL we may send a key to, without a trailing slash; else ConfigError."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        parts.port  # noqa: B018  (validates the port)
+    except ValueError as exc:
+        raise ConfigError(
+            f"endpoint {url!r} is not a valid URL ({exc}): use your instance's REST endpoint, "
+            "e.g. --endpoint https://rest.iad-01.braze.com"
+        ) from exc
+    if parts.scheme not in ("http", "https") or not hostname:
         raise ConfigError(
             f"endpoint {url!r} is not an http(s) URL: use your instance's REST endpoint, "
             "e.g. --endpoint https://rest.iad-01.braze.com"
         )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(hostname):
         raise ConfigError(
             f"endpoint {url!r} uses plain http to a non-loopback host, which would expose the "
             "API key: use https://"

@@ -78,6 +78,10 @@ def load_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from exc
 
 
 def env_values(env: Mapping[str, str]) -> dict[str, Any]:
@@ -260,15 +264,16 @@ def parse_duration(text: str) -> float:
 def _bucket(flag: str, text: str, calendar: Calendar, unit: Unit) -> int:
     try:
         instant = calendar.instant(parse_iso(text))
-    except ValueError as exc:
+        ordinal = calendar.ordinal(unit, instant)
+        on_boundary = calendar.start(unit, ordinal) == instant
+        before, after = calendar.key(unit, ordinal), calendar.key(unit, ordinal + 1)
+    except (ValueError, OverflowError) as exc:
+        reason = str(exc) if isinstance(exc, ValueError) else "outside years 1..9999"
         raise ConfigError(
-            f"{flag} {text!r} is not a valid date or datetime ({exc}): use YYYY-MM-DD or "
+            f"{flag} {text!r} is not a valid date or datetime ({reason}): use YYYY-MM-DD or "
             "YYYY-MM-DDTHH:MM:SSZ"
         ) from exc
-    ordinal = calendar.ordinal(unit, instant)
-    if calendar.start(unit, ordinal) != instant:
-        before = calendar.key(unit, ordinal)
-        after = calendar.key(unit, ordinal + 1)
+    if not on_boundary:
         raise ConfigError(
             f"{flag} {text!r} is not on a {unit} boundary in {calendar.zone_name}: "
             f"use {before} or {after}"
@@ -284,6 +289,10 @@ def _api_key(settings: Settings, env: Mapping[str, str]) -> SecretStr:
             raise ConfigError(
                 f"--api-key-file {settings.api_key_file}: cannot read it ({exc.strerror})"
             ) from exc
+        except UnicodeDecodeError:  # never echo the bytes: they may be the key
+            raise ConfigError(
+                f"--api-key-file {settings.api_key_file}: not UTF-8 text; store the bare key"
+            ) from None
         source = f"--api-key-file {settings.api_key_file}"
     else:
         key = env.get(ENV_API_KEY, "").strip()

@@ -67,9 +67,11 @@ def _points(window: Window, data: list[Any]) -> list[Point]:
                 # A naive time repeated at a DST fall-back: the second one is the later hour.
                 instant = cal.instant(parsed, fold=1)
                 ordinal = cal.ordinal(unit, instant)
-        except ValueError as exc:
-            raise PayloadError(f"unreadable time {raw_time!r}: {exc}", window=window) from exc
-        if (unit is Unit.HOUR or parsed.has_time) and cal.start(unit, ordinal) != instant:
+            on_boundary = cal.start(unit, ordinal) == instant
+        except (ValueError, OverflowError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else "outside years 1..9999"
+            raise PayloadError(f"unreadable time {raw_time!r}: {reason}", window=window) from exc
+        if (unit is Unit.HOUR or parsed.has_time) and not on_boundary:
             raise PayloadError(f"time {raw_time!r} is not the start of a {unit}", window=window)
         if previous is not None and ordinal != previous + 1:
             what = "repeated or out of order" if ordinal <= previous else "not contiguous"

@@ -13,7 +13,8 @@ instant leaves either both or neither; points are upserted, so nothing is ever d
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,26 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 _TABLES = frozenset({"meta", "points", "coverage", "runs"})
+
+
+def _retry_locked(step: Callable[[], object], timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+    """Run `step`, retrying while another connection holds the lock it needs.
+
+    Switching a new file to WAL needs an exclusive lock and SQLite answers SQLITE_BUSY at once,
+    without the busy handler, when another process is doing the same: two collectors started
+    together on a fresh --db would otherwise fail to open it.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.005
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 class Store(Protocol):
@@ -100,7 +121,7 @@ class SQLiteStore:
             self._db.execute(f"PRAGMA busy_timeout = {int(DEFAULT_BUSY_TIMEOUT_S * 1000)}")
             self._check_file()  # reads only: nothing is written to a file that is not ours
             if not read_only:
-                self._db.execute("PRAGMA journal_mode = WAL")
+                _retry_locked(lambda: self._db.execute("PRAGMA journal_mode = WAL"))
                 self._db.execute("PRAGMA synchronous = NORMAL")
                 self._db.executescript(_SCHEMA)  # idempotent DDL, each statement atomic
             self._check_meta(timezone)

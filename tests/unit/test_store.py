@@ -2,6 +2,7 @@
 
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,17 @@ def test_runs_are_recorded(tmp_path):
         run = store.begin_run("backfill", T0)
         store.finish_run(run, T0, "complete", requests=3)
         assert store.last_run() == ("backfill", T0.isoformat(), "complete")
+
+
+def test_connections_opening_a_fresh_file_together_all_succeed(tmp_path):
+    """Several collectors opening one new --db at once all open it (WAL switch retried on BUSY)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def open_it(path: Path) -> str:
+        with SQLiteStore(path, timezone="UTC"):
+            return "ok"
+
+    for n in range(30):
+        path = tmp_path / f"fresh{n}.db"
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(open_it, [path] * 4)) == ["ok"] * 4
