@@ -18,9 +18,9 @@ from typing import Any
 
 from collector.clock import Clock
 from collector.config import ENV_API_KEY, Command, resolve
+from collector.core.models import RunReport
 from collector.errors import ConfigError
-from collector.events import Observer
-from collector.models import RunReport
+from collector.observe.events import Observer
 from collector.pipeline import collect
 
 

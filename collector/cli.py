@@ -33,15 +33,15 @@ from collector.config import (
     masked,
     resolve,
 )
+from collector.core.units import Unit
 from collector.errors import CollectorError, ConfigError, StoreError
-from collector.events import Observer
-from collector.export import FORMATS, Selection, write_parquet, write_text
-from collector.observe import LogObserver
+from collector.observe.events import Observer
+from collector.observe.logs import LogObserver
+from collector.observe.progress import RichProgress
+from collector.observe.summary import print_summary, print_table
 from collector.pipeline import collect, plan_only
-from collector.progress import RichProgress
-from collector.store import SQLiteStore
-from collector.summary import print_summary, print_table
-from collector.units import Unit
+from collector.readout.export import FORMATS, Selection, write_parquet, write_text
+from collector.store.sqlite import SQLiteStore
 
 T = TypeVar("T")
 
@@ -468,7 +468,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from collector.plot import plot
+    from collector.readout.plot import plot
 
     with SQLiteStore(args.db, timezone=None, read_only=True) as store:
         lines = plot(store, _selection(args), args.out)
@@ -477,7 +477,7 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from collector.status import describe, render
+    from collector.readout.status import describe, render
 
     with SQLiteStore(args.db, timezone=None, read_only=True) as store:
         status = describe(store)

@@ -16,14 +16,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from collector.client import DEFAULT_TIMEOUT_S, check_endpoint
+from collector.budget.local import DEFAULT_RATE, Rate
+from collector.core.models import Series
+from collector.core.units import Calendar, Unit, parse_iso
 from collector.endpoints import SESSIONS, Endpoint
 from collector.errors import ConfigError
-from collector.models import Series
-from collector.ratelimit import DEFAULT_RATE, Rate
-from collector.retry import DEFAULT_MAX_RETRIES, RetryPolicy
-from collector.scheduler import DEFAULT_CONCURRENCY
-from collector.units import Calendar, Unit, parse_iso
+from collector.http.client import DEFAULT_TIMEOUT_S, check_endpoint
+from collector.http.retry import DEFAULT_MAX_RETRIES, RetryPolicy
+from collector.work.scheduler import DEFAULT_CONCURRENCY
 
 ENV_API_KEY = "BRAZE_API_KEY"
 ENV_ENDPOINT = "BRAZE_REST_ENDPOINT"

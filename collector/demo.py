@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collector.config import build_job, settings_from
-from collector.export import Selection, write_text
-from collector.models import Series
+from collector.core.models import Series
+from collector.observe.summary import print_summary
 from collector.pipeline import collect
+from collector.readout.export import Selection, write_text
 from collector.simulator import (
     ApiKey,
     Faults,
@@ -26,8 +27,7 @@ from collector.simulator import (
     Workspace,
     run_simulator,
 )
-from collector.store import SQLiteStore
-from collector.summary import print_summary
+from collector.store.sqlite import SQLiteStore
 
 DEMO_KEY = "demo-key-not-secret"
 APPS = ("app-ios", "app-android", "app-web")
@@ -101,7 +101,7 @@ async def run(folder: Path) -> int:
 def _plot(store: SQLiteStore, out: Path) -> str:
     """The daily totals per app as a picture, when matplotlib (the `plot` extra) is installed."""
     from collector.errors import ConfigError
-    from collector.plot import plot
+    from collector.readout.plot import plot
 
     try:
         lines = plot(store, Selection(segment_ids=frozenset({""}), unit="day"), out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collector.units import Unit
+from collector.core.units import Unit
 
 DEFAULT_MAX_LENGTH = 100
 

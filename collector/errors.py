@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collector.models import Window
+    from collector.core.models import Window
 
 
 class CollectorError(Exception):

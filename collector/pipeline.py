@@ -17,17 +17,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from collector.alignment import Aligner
-from collector.client import BrazeClient, ClientSettings
+from collector.budget.local import WorkspaceBudget, read_quota
 from collector.clock import Clock, SystemClock
 from collector.config import Job
+from collector.core.alignment import Aligner
+from collector.core.models import RunReport, Series, StoreOutcome, WindowResult
+from collector.core.planner import Interval, Plan, merge, plan
 from collector.errors import AuthError, ConfigError
-from collector.events import Event, Observer, PassStarted, QuotaSeen, RunFinished, WindowFailed
-from collector.models import RunReport, Series, StoreOutcome, WindowResult
-from collector.planner import Interval, Plan, merge, plan
-from collector.ratelimit import WorkspaceBudget, read_quota
-from collector.scheduler import RunLimits, Scheduler
-from collector.store import SeriesKey, SQLiteStore, Store
+from collector.http.client import BrazeClient, ClientSettings
+from collector.observe.events import (
+    Event,
+    Observer,
+    PassStarted,
+    QuotaSeen,
+    RunFinished,
+    WindowFailed,
+)
+from collector.store.sqlite import SeriesKey, SQLiteStore, Store
+from collector.work.scheduler import RunLimits, Scheduler
 
 MAX_REPAIR_PASSES = 2
 QUOTA_EVENT_INTERVAL_S = 0.25

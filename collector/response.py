@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from collector.core.models import Point, Window
+from collector.core.units import Unit, parse_iso
 from collector.errors import PayloadError
-from collector.models import Point, Window
-from collector.units import Unit, parse_iso
 
 MAX_VALUE = 2**63 - 1
 

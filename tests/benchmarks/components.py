@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from collector.core.models import Point, Series, Window, WindowResult
+from collector.core.units import Calendar, Unit
 from collector.endpoints import SESSIONS
-from collector.models import Point, Series, Window, WindowResult
 from collector.response import parse_body
-from collector.store import SQLiteStore
-from collector.units import Calendar, Unit
+from collector.store.sqlite import SQLiteStore
 
 POINTS = 100
 

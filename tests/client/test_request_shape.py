@@ -8,13 +8,13 @@ import pytest
 from aiohttp import ClientResponse
 from aioresponses import aioresponses
 
-from collector.alignment import Aligner, Reading
-from collector.client import BrazeClient, ClientSettings
 from collector.clock import VirtualClock
+from collector.core.alignment import Aligner, Reading
+from collector.core.models import Series, Window
+from collector.core.units import Calendar, Unit
 from collector.endpoints import SESSIONS
 from collector.errors import AuthError, RateLimited, RequestRejected, ServerError
-from collector.models import Series, Window
-from collector.units import Calendar, Unit
+from collector.http.client import BrazeClient, ClientSettings
 
 BASE = "https://rest.iad-01.braze.com"
 KEY = "shape-test-key-7f3a"

@@ -9,12 +9,12 @@ from typing import Any
 
 from collector.clock import VirtualClock
 from collector.config import Job, build_job, settings_from
+from collector.core.models import RunReport
 from collector.demo import expected_points
-from collector.models import RunReport
+from collector.http.retry import RetryPolicy
 from collector.pipeline import collect
-from collector.retry import RetryPolicy
 from collector.simulator import Simulator
-from collector.store import SQLiteStore
+from collector.store.sqlite import SQLiteStore
 
 KEY = "sim-key"
 # 2024-06-15T10:30:00Z: mid-hour, so the current hour and day are partial.

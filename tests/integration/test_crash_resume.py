@@ -79,7 +79,7 @@ def stored(db: Path) -> dict[tuple[str, str, str], int]:
 
 
 def truth(sim, db: Path) -> dict[tuple[str, str, str], int]:
-    from collector.units import Calendar, Unit
+    from collector.core.units import Calendar, Unit
 
     cal = Calendar("UTC")
     with sqlite3.connect(db) as conn:

@@ -14,16 +14,7 @@ from rich.console import Console
 from collector import run as api_run
 from collector.cli import main
 from collector.clock import VirtualClock
-from collector.endpoints import SESSIONS
-from collector.events import (
-    PassStarted,
-    QuotaSeen,
-    RatePaused,
-    RetryScheduled,
-    RunFinished,
-    WindowStored,
-)
-from collector.models import (
+from collector.core.models import (
     Point,
     RunReport,
     Series,
@@ -32,10 +23,19 @@ from collector.models import (
     Window,
     WindowResult,
 )
-from collector.progress import RichProgress
+from collector.core.units import Calendar, Unit
+from collector.endpoints import SESSIONS
+from collector.observe.events import (
+    PassStarted,
+    QuotaSeen,
+    RatePaused,
+    RetryScheduled,
+    RunFinished,
+    WindowStored,
+)
+from collector.observe.progress import RichProgress
+from collector.observe.summary import print_table
 from collector.simulator import Faults, Segment, SimulatorConfig, Workspace, run_simulator
-from collector.summary import print_table
-from collector.units import Calendar, Unit
 
 from .harness import NOW, run
 from .threaded import simulator_thread
@@ -136,7 +136,7 @@ def test_summary_table_lists_every_series_with_gaps_left():
 
 async def test_json_logs_have_one_event_per_retry_and_a_final_summary(tmp_path):
     """--log-format json: every retry is a parseable line with window, attempt, status and wait."""
-    from collector.observe import LogObserver
+    from collector.observe.logs import LogObserver
 
     clock = VirtualClock(NOW)
     config = SimulatorConfig(faults=Faults(error_503=0.3, seed=5))

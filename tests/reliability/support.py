@@ -13,11 +13,11 @@ from typing import Any
 
 from collector.clock import VirtualClock
 from collector.config import Job
-from collector.events import Event, RatePaused
-from collector.models import RunReport
+from collector.core.models import RunReport
+from collector.core.units import Calendar, Unit
+from collector.observe.events import Event, RatePaused
 from collector.pipeline import collect
 from collector.simulator import RequestRecord, Segment, Simulator, SimulatorConfig, Workspace
-from collector.units import Calendar, Unit
 from tests.integration.harness import make_job
 
 APPS = ("app-ios", "app-android")

@@ -10,8 +10,8 @@ import asyncio
 
 import pytest
 
+from collector.budget.local import Rate, WorkspaceBudget
 from collector.clock import VirtualClock
-from collector.ratelimit import Rate, WorkspaceBudget
 
 
 def quota(remaining: int, reset: float, limit: int = 10) -> dict[str, str]:

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from collector.core.units import Calendar, Unit
 from collector.simulator import Faults, Simulator
-from collector.units import Calendar, Unit
 from tests.integration.threaded import simulator_thread
 
 from .support import APPS, cli_process, day_truth, db_rows, integrity, simulator_config, stored_days

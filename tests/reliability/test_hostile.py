@@ -23,15 +23,15 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector.alignment import Aligner, Reading, Request
 from collector.clock import VirtualClock
+from collector.core.alignment import Aligner, Reading, Request
+from collector.core.models import Point, Series, Window
+from collector.core.units import Calendar, Unit, utc_z
 from collector.endpoints import SESSIONS
 from collector.errors import PayloadError
-from collector.events import WindowFailed
-from collector.models import Point, Series, Window
+from collector.observe.events import WindowFailed
 from collector.response import MAX_VALUE, parse_body
 from collector.simulator import run_simulator
-from collector.units import Calendar, Unit, utc_z
 from tests.integration.harness import NOW, stored, truth
 
 from .support import observed_run, simulator_config

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from collector import cli
 from collector.config import Settings
-from collector.models import RunReport
+from collector.core.models import RunReport
 
 EXAMPLES = 300
 PROPERTY = settings(

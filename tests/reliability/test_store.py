@@ -24,8 +24,8 @@ from unittest import mock
 import pytest
 
 from collector.cli import main
+from collector.core.units import Calendar, Unit
 from collector.simulator import Simulator
-from collector.units import Calendar, Unit
 from tests.integration.threaded import simulator_thread
 
 from .support import (

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from collector.alignment import Aligner, Reading, Request
+from collector.core.alignment import Aligner, Reading, Request
+from collector.core.models import Point, Series, Window
+from collector.core.units import Calendar, Unit
 from collector.endpoints import SESSIONS
 from collector.errors import PayloadError, SeriesMismatch
-from collector.models import Point, Series, Window
 from collector.response import parse_body
-from collector.units import Calendar, Unit
 
 CAL = Calendar("UTC")
 DAY = Series(SESSIONS, "", "", Unit.DAY, CAL)

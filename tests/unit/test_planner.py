@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
+from collector.core.models import Series
+from collector.core.planner import gaps, merge, plan, tile
+from collector.core.units import Calendar, Unit
 from collector.endpoints import SESSIONS
-from collector.models import Series
-from collector.planner import gaps, merge, plan, tile
-from collector.units import Calendar, Unit
 
 CAL = Calendar("UTC")
 

@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 
+from collector.budget.local import Rate, WorkspaceBudget, read_quota, server_wait
 from collector.clock import VirtualClock
 from collector.errors import ConfigError
-from collector.ratelimit import Rate, WorkspaceBudget, read_quota, server_wait
 
 
 @pytest.mark.parametrize(

@@ -5,17 +5,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collector.alignment import Aligner, Reading, Request
+from collector.budget.local import Rate, WorkspaceBudget
 from collector.clock import VirtualClock
+from collector.core.alignment import Aligner, Reading, Request
+from collector.core.models import Point, RunReport, Series, StoreOutcome, Window
+from collector.core.planner import plan
+from collector.core.units import Calendar, Unit
 from collector.endpoints import SESSIONS
 from collector.errors import AuthError, RateLimited, RequestRejected, ServerError
-from collector.events import RatePaused, RetryScheduled, WindowFailed, WindowStored
-from collector.models import Point, RunReport, Series, StoreOutcome, Window
-from collector.planner import plan
-from collector.ratelimit import Rate, WorkspaceBudget
-from collector.retry import RetryPolicy
-from collector.scheduler import Scheduler
-from collector.units import Calendar, Unit
+from collector.http.retry import RetryPolicy
+from collector.observe.events import RatePaused, RetryScheduled, WindowFailed, WindowStored
+from collector.work.scheduler import Scheduler
 
 CAL = Calendar("UTC")
 START = CAL.ordinal(Unit.DAY, datetime(2020, 1, 1, tzinfo=UTC))

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from collector.core.models import Point, Series, Window, WindowResult
+from collector.core.units import Calendar, Unit
 from collector.endpoints import SESSIONS
 from collector.errors import ConfigError, StoreError
-from collector.models import Point, Series, Window, WindowResult
-from collector.store import SQLiteStore
-from collector.units import Calendar, Unit
+from collector.store.sqlite import SQLiteStore
 
 CAL = Calendar("UTC")
 S = Series(SESSIONS, "app", "", Unit.DAY, CAL)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from collector.core.units import Calendar, Unit, parse_iso, utc_z
 from collector.errors import ConfigError
-from collector.units import Calendar, Unit, parse_iso, utc_z
 
 NY = Calendar("America/New_York")
 UTC_CAL = Calendar("UTC")

@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from collector.core.units import Calendar, Unit
 from collector.endpoints import Endpoint
-from collector.units import Calendar, Unit
 
 
 @dataclass(frozen=True)

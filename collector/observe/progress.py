@@ -12,7 +12,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from collector.events import (
+from collector.observe.events import (
     Event,
     PassStarted,
     QuotaSeen,

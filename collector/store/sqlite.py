@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from collector.core.models import Series, StoreOutcome, WindowResult
 from collector.errors import ConfigError, StoreError
-from collector.models import Series, StoreOutcome, WindowResult
 
 SCHEMA_VERSION = "1"
 DEFAULT_BUSY_TIMEOUT_S = 60.0

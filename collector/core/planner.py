@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from collector.models import Series, Window
+from collector.core.models import Series, Window
 
 Interval = tuple[int, int]
 

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from collector.endpoints import SESSIONS, Endpoint
 from collector.errors import ConfigError
-from collector.store import SQLiteStore
+from collector.store.sqlite import SQLiteStore
 
 FORMATS = ("csv", "jsonl", "parquet")
 PARQUET_BATCH_ROWS = 50_000

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from collector.core.models import Point, Window
 from collector.errors import SeriesMismatch
-from collector.models import Point, Window
 
 
 class Reading(StrEnum):

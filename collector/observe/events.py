@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from collector.models import RunReport, StoreOutcome, Window, WindowResult
+from collector.core.models import RunReport, StoreOutcome, Window, WindowResult
 
 
 @dataclass(frozen=True)

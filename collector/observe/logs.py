@@ -9,7 +9,8 @@ import json
 import time
 from typing import Any, TextIO
 
-from collector.events import (
+from collector.core.models import RunReport, Window
+from collector.observe.events import (
     Event,
     PassStarted,
     RatePaused,
@@ -19,8 +20,7 @@ from collector.events import (
     WindowFailed,
     WindowStored,
 )
-from collector.models import RunReport, Window
-from collector.summary import series_fields
+from collector.observe.summary import series_fields
 
 
 def window_fields(window: Window) -> dict[str, Any]:

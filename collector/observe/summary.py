@@ -7,7 +7,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from collector.models import RunReport
+from collector.core.models import RunReport
 
 
 def headline(report: RunReport) -> str:

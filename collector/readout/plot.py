@@ -8,8 +8,8 @@ from itertools import groupby
 from pathlib import Path
 
 from collector.errors import ConfigError
-from collector.export import Selection
-from collector.store import SQLiteStore
+from collector.readout.export import Selection
+from collector.store.sqlite import SQLiteStore
 
 FIGSIZE_IN = (12.0, 6.0)
 DPI = 100

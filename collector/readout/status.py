@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from collector.planner import gaps
-from collector.store import SQLiteStore
-from collector.units import Calendar, Unit
+from collector.core.planner import gaps
+from collector.core.units import Calendar, Unit
+from collector.store.sqlite import SQLiteStore
 
 
 def describe(store: SQLiteStore) -> dict[str, Any]:

@@ -17,8 +17,11 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from collector import __version__
-from collector.alignment import Request
+from collector.budget.local import server_wait
 from collector.clock import Clock
+from collector.core.alignment import Request
+from collector.core.models import Point, Window
+from collector.core.units import utc_z
 from collector.errors import (
     ApiError,
     AuthError,
@@ -29,10 +32,7 @@ from collector.errors import (
     ServerError,
     TransportError,
 )
-from collector.models import Point, Window
-from collector.ratelimit import server_wait
 from collector.response import parse_body
-from collector.units import utc_z
 
 DEFAULT_TIMEOUT_S = 30.0
 USER_AGENT = f"collector/{__version__} (+braze data_series bulk export)"

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from collector.alignment import Aligner, Request
+from collector.budget.local import WorkspaceBudget
 from collector.clock import Clock
+from collector.core.alignment import Aligner, Request
+from collector.core.models import Point, RunReport, StoreOutcome, Window, WindowResult
 from collector.errors import ApiError, AuthError, RateLimited, RequestRejected
-from collector.events import (
+from collector.http.retry import RetryPolicy, retrying
+from collector.observe.events import (
     Event,
     RatePaused,
     ReadingLearned,
@@ -26,9 +29,6 @@ from collector.events import (
     WindowFailed,
     WindowStored,
 )
-from collector.models import Point, RunReport, StoreOutcome, Window, WindowResult
-from collector.ratelimit import WorkspaceBudget
-from collector.retry import RetryPolicy, retrying
 
 DEFAULT_CONCURRENCY = 8
 

@@ -1,0 +1,1 @@
+"""The request budget per (workspace, pool): in-process (aiolimiter) and, later, shared."""

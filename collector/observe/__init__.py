@@ -1,0 +1,1 @@
+"""Events the pipeline emits and the observers that watch them: logs, progress, summary."""

@@ -1,0 +1,1 @@
+"""Where points, coverage and runs live: SQLite (the embedded default)."""
