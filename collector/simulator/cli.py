@@ -2,6 +2,7 @@
 
 The first line on stdout is the base URL, flushed at once, so a parent process can read it and
 connect. SIGINT or SIGTERM stops the server cleanly (exit 0). Bad flags exit 2 with one line.
+`--preset family` serves the large, awkward catalogue of `presets.family_workspace`.
 """
 
 from __future__ import annotations
@@ -11,20 +12,27 @@ import asyncio
 import signal
 import sys
 from collections.abc import Sequence
-from typing import get_args
+from dataclasses import replace
+from typing import Any, get_args
 
 from collector.simulator.config import (
     DEFAULT_KEY,
+    DEFAULT_POOL_LIMITS,
     DEFAULT_RATE_LIMIT,
     DEFAULT_RATE_WINDOW_S,
     Alignment,
     ApiKey,
     Faults,
     HourTimeFormat,
+    ListBehaviour,
+    PoolLimit,
+    PurchasesPool,
+    RevenueFormat,
     Segment,
     SimulatorConfig,
     Workspace,
 )
+from collector.simulator.presets import family_workspace
 from collector.simulator.server import DEFAULT_HOST, bind_address, run_simulator
 
 EXIT_OK = 0
@@ -33,10 +41,22 @@ EXIT_USAGE = 2
 MAX_PORT = 65_535
 
 _DEFAULT_WORKSPACE = Workspace()
+_DEFAULTS = SimulatorConfig()
+PRESETS = ("default", "family")
 
 
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _pool_limit(text: str) -> PoolLimit:
+    """`NAME=LIMIT/SECONDS`, e.g. `campaigns=50000/60`."""
+    name, _, budget = text.partition("=")
+    limit, _, window = budget.partition("/")
+    if not (limit.isdigit() and window.isdigit()):
+        raise ValueError(f"--pool-limit wants NAME=LIMIT/SECONDS, got {text!r}")
+    pool: Any = name.strip()
+    return PoolLimit(pool, int(limit), int(window))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,7 +111,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--segments",
         default="",
-        help="comma-separated ids of analytics-tracked segments (default: none)",
+        help="comma-separated ids of analytics-tracked segments; with --preset family they "
+        "replace the generated ones (default: none)",
+    )
+    add(
+        "--preset",
+        choices=PRESETS,
+        default="default",
+        help="catalogue to serve: a few events, products, campaigns and Canvases, or a large, "
+        "awkward one paging every list (default: %(default)s)",
+    )
+    pools = ", ".join(f"{p.pool}={p.limit}/{p.window_s}" for p in DEFAULT_POOL_LIMITS)
+    add(
+        "--pool-limit",
+        action="append",
+        metavar="POOL=LIMIT/SECONDS",
+        help=f"budget of another pool, repeatable; --limit/--window set the default pool "
+        f"(default: {pools})",
+    )
+    add(
+        "--purchases-pool",
+        choices=get_args(PurchasesPool),
+        default=_DEFAULTS.purchases_pool,
+        help="pool the purchase series count in: shared with the lists, their own, or the "
+        "default pool (default: %(default)s)",
+    )
+    add(
+        "--list-behaviour",
+        choices=get_args(ListBehaviour),
+        default=_DEFAULTS.list_behaviour,
+        help="how list endpoints page: honestly, or a hostile way (default: %(default)s)",
+    )
+    add(
+        "--revenue-format",
+        choices=get_args(RevenueFormat),
+        default=_DEFAULTS.revenue_format,
+        help="revenue_series values: decimal amounts or whole-unit ints (default: %(default)s)",
     )
     add("--seed", type=int, default=0, help="seed for data and faults (default: %(default)s)")
     add(
@@ -120,11 +175,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
     """The configuration the flags describe; `ValueError` with a one-line reason otherwise."""
-    workspace = Workspace(
-        timezone=args.timezone,
-        apps=_csv(args.apps),
-        segments=tuple(Segment(s) for s in _csv(args.segments)),
-    )
+    segments = tuple(Segment(s) for s in _csv(args.segments))
+    if args.preset == "family":
+        workspace = family_workspace(timezone=args.timezone, apps=_csv(args.apps))
+        workspace = replace(workspace, segments=segments) if segments else workspace
+    else:
+        workspace = Workspace(timezone=args.timezone, apps=_csv(args.apps), segments=segments)
     keys = tuple(ApiKey(k) for k in (args.api_key or [DEFAULT_KEY]))
     return SimulatorConfig(
         workspaces=(workspace,),
@@ -132,6 +188,10 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         seed=args.seed,
         rate_limit=args.limit,
         rate_window_s=args.window,
+        pool_limits=tuple(_pool_limit(p) for p in args.pool_limit or ()),
+        purchases_pool=args.purchases_pool,
+        list_behaviour=args.list_behaviour,
+        revenue_format=args.revenue_format,
         alignment=args.alignment,
         hour_time_format=args.hour_format,
         late_data=args.late_data,

@@ -1,26 +1,47 @@
-"""The endpoints the simulator serves: one table row per `data_series` path.
+"""The endpoints the simulator serves: every family's routes, by path.
 
-A sibling such as `/kpi/new_users/data_series` is one more row (its metric field, permission and
-units); the metric name also salts the synthetic data, so each endpoint gets its own numbers.
+`SCALAR` holds the `{time, <field>}` series (for `Simulator.truth`), `STATS` the nested day
+stats (for `Simulator.truth_days`), `ROUTES` every `GET` path `Api` dispatches on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collector.simulator.families import (
+    campaigns,
+    canvas,
+    events,
+    kpi,
+    purchases,
+    segments,
+    sends,
+    sessions,
+)
+from collector.simulator.routes import DayStats, Route, ScalarSeries
 
-from collector.simulator.buckets import Unit
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A `GET` path: the field its points carry, the key permission it needs, its units."""
-
-    path: str
-    field: str
-    permission: str
-    units: tuple[Unit, ...] = ("day", "hour")
-
-
-ENDPOINTS: dict[str, Endpoint] = {
-    e.path: e for e in (Endpoint("/sessions/data_series", "sessions", "sessions.data_series"),)
+SCALAR: dict[str, ScalarSeries] = {
+    s.path: s
+    for s in (
+        sessions.SERIES,
+        *kpi.SERIES,
+        events.SERIES,
+        *purchases.SERIES,
+        segments.SERIES,
+    )
+}
+STATS: dict[str, DayStats] = {s.path: s for s in (campaigns.STATS, sends.STATS, canvas.STATS)}
+ROUTES: dict[str, Route] = {
+    r.path: r
+    for r in (
+        *(s.route for s in SCALAR.values()),
+        events.LIST,
+        purchases.LIST,
+        segments.LIST,
+        campaigns.SERIES,
+        campaigns.LIST,
+        campaigns.DETAILS,
+        sends.SERIES,
+        canvas.SERIES,
+        canvas.LIST,
+        canvas.DETAILS,
+    )
 }

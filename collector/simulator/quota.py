@@ -1,13 +1,17 @@
-"""The rate limit: one request counter per workspace over fixed windows aligned to the epoch.
+"""The rate limits: one request counter per (workspace, pool) over fixed epoch-aligned windows.
 
 Windows are `[k·window, (k+1)·window)` in epoch seconds, read from the simulator's clock, so the
-hourly default resets on the top of the UTC hour (braze-api.md §9 rules 14–17).
+hourly default resets on the top of the UTC hour (braze-api.md §9 rules 14–17). Each pool has
+its own limit and window (§10.4); a request only ever counts in, and reports, one pool.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import get_args
+
+from collector.simulator.config import Pool, SimulatorConfig
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,24 @@ class RateCounter:
 
     def __repr__(self) -> str:
         return f"RateCounter(limit={self._limit}, window_s={self._window_s}, live={self._windows})"
+
+
+class Quota:
+    """The rate counters of every pool, each per workspace."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self._counters = {}
+        for pool in get_args(Pool):
+            budget = config.pool_limit(pool)
+            self._counters[pool] = RateCounter(budget.limit, budget.window_s)
+
+    def charge(self, workspace: str, pool: Pool, now: float) -> QuotaState:
+        """Count one request against `workspace` in `pool`; the budget after it."""
+        return self._counters[pool].charge(workspace, now)
+
+    def peek(self, workspace: str, pool: Pool, now: float) -> QuotaState:
+        """The budget of `workspace` in `pool`, without counting anything."""
+        return self._counters[pool].peek(workspace, now)
+
+    def __repr__(self) -> str:
+        return f"Quota({self._counters})"

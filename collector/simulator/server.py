@@ -3,6 +3,7 @@
 Per request, in arrival order: read the clock, decode the query (form-urlencoded, last value
 wins), roll the dice, let `Api` answer, apply an injected fault, log a `RequestRecord`, wait out
 any latency or hang (real time, cancelled on shutdown), then send — or drop the connection.
+`truth` and `truth_days` answer, at the clock's now, what a fault-free request would hold.
 """
 
 from __future__ import annotations
@@ -13,26 +14,38 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, overload
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from collector.clock import Clock, SystemClock
-from collector.simulator import buckets
 from collector.simulator.api import Api
 from collector.simulator.buckets import Unit
 from collector.simulator.config import SimulatorConfig
+from collector.simulator.context import Context
 from collector.simulator.data import Dataset
-from collector.simulator.endpoints import ENDPOINTS
 from collector.simulator.faults import Dice, FaultKind, injected
-from collector.simulator.quota import RateCounter
-from collector.simulator.series import points, resolve
+from collector.simulator.quota import Quota
+from collector.simulator.routes import Filters
+from collector.simulator.truth import days_truth, series_truth
 
 DEFAULT_CONFIG = SimulatorConfig()
 DEFAULT_HOST = "127.0.0.1"
 SESSIONS_PATH = "/sessions/data_series"
+# The scalar series whose values are counts (every one but revenue).
+CountPath = Literal[
+    "/sessions/data_series",
+    "/kpi/dau/data_series",
+    "/kpi/mau/data_series",
+    "/kpi/new_users/data_series",
+    "/kpi/uninstalls/data_series",
+    "/events/data_series",
+    "/purchases/quantity_series",
+    "/segments/data_series",
+]
 SHUTDOWN_TIMEOUT_S = 2.0  # only reached by a request that arrives while the server is stopping
 
 
@@ -59,7 +72,7 @@ class Simulator:
         self._data = Dataset(
             config.seed, late_data=config.late_data, settle_period_s=config.settle_period_s
         )
-        self._api = Api(config, self._data, RateCounter(config.rate_limit, config.rate_window_s))
+        self._api = Api(config, self._data, Quota(config))
         self._dice = Dice(
             config.faults,
             seed=config.seed,
@@ -72,31 +85,102 @@ class Simulator:
         """How many requests got each status (None: dropped connections)."""
         return Counter(record.status for record in self.log)
 
+    def _context(self, workspace: str) -> Context:
+        return Context(
+            self.config, self._data, self.config.workspace(workspace), self._clock.time()
+        )
+
+    @overload
     def truth(
         self,
         unit: Unit,
         start: datetime,
         end: datetime,
         *,
+        path: Literal["/purchases/revenue_series"],
         app_id: str | None = None,
         segment_id: str | None = None,
+        event: str | None = None,
+        product: str | None = None,
         workspace: str = "ws",
-    ) -> list[tuple[datetime, int]]:
-        """Every bucket starting in `[start, end)` with the value a fault-free 200 reports now.
+    ) -> list[tuple[datetime, Decimal]]: ...
 
-        Raises `ValueError` for naive datetimes, an unknown workspace or unit, or filters the
+    @overload
+    def truth(
+        self,
+        unit: Unit,
+        start: datetime,
+        end: datetime,
+        *,
+        path: CountPath = ...,
+        app_id: str | None = None,
+        segment_id: str | None = None,
+        event: str | None = None,
+        product: str | None = None,
+        workspace: str = "ws",
+    ) -> list[tuple[datetime, int]]: ...
+
+    @overload
+    def truth(
+        self,
+        unit: Unit,
+        start: datetime,
+        end: datetime,
+        *,
+        path: str,
+        app_id: str | None = None,
+        segment_id: str | None = None,
+        event: str | None = None,
+        product: str | None = None,
+        workspace: str = "ws",
+    ) -> list[tuple[datetime, int | Decimal]]: ...
+
+    def truth(
+        self,
+        unit: Unit,
+        start: datetime,
+        end: datetime,
+        *,
+        path: str = SESSIONS_PATH,
+        app_id: str | None = None,
+        segment_id: str | None = None,
+        event: str | None = None,
+        product: str | None = None,
+        workspace: str = "ws",
+    ) -> (
+        list[tuple[datetime, int]]
+        | list[tuple[datetime, Decimal]]
+        | list[tuple[datetime, int | Decimal]]
+    ):
+        """Every bucket of scalar series `path` starting in `[start, end)`, as a 200 reports now.
+
+        Buckets come as UTC starts with their values, revenue as `Decimal` with the served
+        digits. Raises `ValueError` for naive datetimes, an unknown workspace, path or unit
+        (hour on a daily-only series), a filter the series does not take, or parameters the
         endpoint would answer with 400.
         """
-        if start.utcoffset() is None or end.utcoffset() is None:
-            raise ValueError("truth() needs timezone-aware start and end")
-        if unit not in ("day", "hour"):
-            raise ValueError(f"unit must be 'day' or 'hour', got {unit!r}")
-        ws = self.config.workspace(workspace)
-        metric = ENDPOINTS[SESSIONS_PATH].field
-        query = resolve(self.config, ws, metric, unit, app_id, segment_id)
-        span = buckets.starting_between(unit, query.zone, start.timestamp(), end.timestamp())
-        reported = points(self.config, self._data, query, span, self._clock.time())
-        return [(datetime.fromtimestamp(b.start, UTC), value) for b, value in reported]
+        filters = Filters(app_id, segment_id, event, product)
+        return series_truth(self._context(workspace), path, unit, start, end, filters)
+
+    def truth_days(
+        self,
+        path: str,
+        start: datetime,
+        end: datetime,
+        *,
+        campaign_id: str | None = None,
+        send_id: str | None = None,
+        canvas_id: str | None = None,
+        workspace: str = "ws",
+    ) -> list[dict[str, Any]]:
+        """The day objects of a nested series for days starting in `[start, end)`, as served now.
+
+        `path` is `/campaigns/data_series`, `/sends/data_series` or `/canvas/data_series`; the
+        days come JSON-decoded as a fault-free 200 holds them, floats as `Decimal`, Canvas days
+        with both breakdowns. Raises `ValueError` like `truth`.
+        """
+        ids = {"campaign_id": campaign_id, "send_id": send_id, "canvas_id": canvas_id}
+        return days_truth(self._context(workspace), path, start, end, ids)
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         now = self._clock.time()

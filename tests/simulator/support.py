@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,29 @@ SESSIONS = "/sessions/data_series"
 # 2024-03-01T12:30:00Z: half past an hour, so "now" is inside a day and an hour.
 T0 = datetime(2024, 3, 1, 12, 30, tzinfo=UTC).timestamp()
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+# A valid request to every path, for the default catalogue plus a segment "s".
+VALID: dict[str, dict[str, str]] = {
+    "/sessions/data_series": {"length": "1"},
+    "/kpi/dau/data_series": {"length": "1"},
+    "/kpi/mau/data_series": {"length": "1"},
+    "/kpi/new_users/data_series": {"length": "1"},
+    "/kpi/uninstalls/data_series": {"length": "1"},
+    "/events/data_series": {"length": "1", "event": "added_to_cart"},
+    "/events/list": {},
+    "/purchases/quantity_series": {"length": "1"},
+    "/purchases/revenue_series": {"length": "1", "product": "gem_pack_100"},
+    "/purchases/product_list": {},
+    "/segments/data_series": {"length": "1", "segment_id": "s"},
+    "/segments/list": {},
+    "/campaigns/data_series": {"length": "1", "campaign_id": "cmp-welcome"},
+    "/campaigns/list": {},
+    "/campaigns/details": {"campaign_id": "cmp-welcome"},
+    "/sends/data_series": {"length": "1", "campaign_id": "cmp-receipts", "send_id": "send-0001"},
+    "/canvas/data_series": {"length": "1", "canvas_id": "cnv-onboarding"},
+    "/canvas/list": {},
+    "/canvas/details": {"canvas_id": "cnv-onboarding"},
+}
+SERIES_PATHS = sorted(p for p in VALID if p.endswith("_series"))
 
 
 @dataclass
@@ -37,13 +61,27 @@ class Answer:
     def json(self) -> Any:
         return json.loads(self.body)
 
+    def decoded(self) -> Any:
+        """The body with JSON floats as `Decimal`, digits as sent."""
+        return json.loads(self.body, parse_float=Decimal)
+
+    def series(self, field: str) -> list[Any]:
+        """The `field` values of a `{time, field}` series."""
+        return [p[field] for p in self.decoded()["data"]]
+
+    def pairs(self, field: str) -> list[tuple[str, Any]]:
+        """The `(time, field value)` points of a `{time, field}` series."""
+        return [(p["time"], p[field]) for p in self.decoded()["data"]]
+
     @property
     def message(self) -> str:
         return str(self.json()["message"])
 
     @property
     def times(self) -> list[str]:
-        return [p["time"] for p in self.json()["data"]]
+        """The `time` of every point or day (Canvas days sit under `data.stats`)."""
+        data = self.json()["data"]
+        return [p["time"] for p in (data["stats"] if isinstance(data, dict) else data)]
 
     @property
     def values(self) -> list[int]:

@@ -12,6 +12,7 @@ import pytest
 
 from collector.simulator import SimulatorConfig
 from collector.simulator.cli import add_arguments, config_from_args, main
+from collector.simulator.config import PoolLimit
 
 
 def _parse(*argv: str) -> argparse.Namespace:
@@ -59,6 +60,9 @@ async def test_subprocess_serves_until_sigint(session: aiohttp.ClientSession) ->
         (["--limit", "0"], "rate_limit"),
         (["--fault-rate", "1.5"], "fault rate"),
         (["--port", "70000"], "--port"),
+        (["--pool-limit", "campaigns=5"], "NAME=LIMIT/SECONDS"),
+        (["--pool-limit", "lists=5/60"], "pool_limits pool"),
+        (["--pool-limit", "campaigns=0/60"], "at least 1"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(
@@ -107,3 +111,30 @@ def test_every_flag_documents_its_default() -> None:
     for action in parser._actions:
         if action.dest != "help":
             assert action.help is not None and "default" in action.help, action.dest
+
+
+def test_family_preset_and_pool_flags() -> None:
+    """--preset family serves the large catalogue; pool and list switches land in the config."""
+    config = config_from_args(
+        _parse(
+            "--preset", "family", "--apps", "a,b", "--pool-limit", "campaigns=5/60",
+            "--pool-limit", "export-lists=7/600", "--purchases-pool", "default",
+            "--list-behaviour", "repeating", "--revenue-format", "int",
+        )
+    )  # fmt: skip
+    workspace = config.workspaces[0]
+    assert len(workspace.events) > 250 and len(workspace.campaigns) > 100
+    assert workspace.apps == ("a", "b")
+    assert config.pool_limits == (PoolLimit("campaigns", 5, 60), PoolLimit("export-lists", 7, 600))
+    assert (config.purchases_pool, config.list_behaviour, config.revenue_format) == (
+        "default",
+        "repeating",
+        "int",
+    )
+
+
+def test_segments_flag_replaces_the_family_segments() -> None:
+    """With --preset family, --segments replaces the generated segments."""
+    config = config_from_args(_parse("--preset", "family", "--segments", "s1"))
+    assert [s.id for s in config.workspaces[0].segments] == ["s1"]
+    assert len(config_from_args(_parse("--preset", "family")).workspaces[0].segments) > 1

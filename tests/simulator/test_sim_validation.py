@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from collector.simulator import Segment, SimulatorConfig, Workspace
 from collector.simulator.timetext import parse_ending_at
 
-from .support import Harness
+from .support import SERIES_PATHS, VALID, Harness
 
 WORKSPACE = Workspace(apps=("ios",), segments=(Segment("vip"),))
 
@@ -177,3 +178,72 @@ async def test_docs_example_ending_at_ends_on_that_day(braze: Harness) -> None:
     answer = await braze.get(sim, {"length": "14", "ending_at": "2018-06-28T23:59:59-5:00"})
     assert answer.times[-1] == "2018-06-28"
     assert answer.times[0] == "2018-06-15"
+
+
+def _series_config(**switches: Any) -> SimulatorConfig:
+    return SimulatorConfig(workspaces=(Workspace(segments=(Segment("s"),)),), **switches)
+
+
+@pytest.mark.parametrize("path", SERIES_PATHS)
+async def test_every_series_validates_length_and_ending_at(braze: Harness, path: str) -> None:
+    """Each series needs a length in range (1..14 for Canvas) and a readable ending_at."""
+    sim = await braze.start(_series_config())
+    top = "14" if path == "/canvas/data_series" else "100"
+    missing = (
+        "length or starting_at is required"
+        if path == "/canvas/data_series"
+        else "length is required"
+    )
+    cases = [
+        ({"length": None}, missing),
+        ({"length": str(int(top) + 1)}, f"length must be between 1 and {top}"),
+        ({"ending_at": "2024-02-20T05:30:00 01:00"}, "Invalid ending_at"),
+    ]
+    for change, message in cases:
+        params = {k: v for k, v in (VALID[path] | change).items() if v is not None}
+        answer = await braze.get(sim, params, path=path)
+        assert (answer.status, answer.message) == (400, message), (path, change)
+    assert (await braze.get(sim, VALID[path] | {"length": top}, path=path)).status == 200
+
+
+@pytest.mark.parametrize("path", SERIES_PATHS)
+async def test_every_series_honours_history_start_and_omit_future(
+    braze: Harness, path: str
+) -> None:
+    """Days before history_start are left out everywhere; omit_future drops days after now."""
+    history = datetime(2024, 2, 27, tzinfo=UTC)
+    workspace = Workspace(segments=(Segment("s"),), history_start=history)
+    params = VALID[path] | {"length": "7", "ending_at": "2024-03-04"}  # 02-26 … 03-03
+    dense = await braze.start(SimulatorConfig(workspaces=(workspace,)))
+    sparse = await braze.start(SimulatorConfig(workspaces=(workspace,), omit_future=True))
+    assert (await braze.get(dense, params, path=path)).times == [
+        "2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01", "2024-03-02", "2024-03-03"
+    ]  # fmt: skip
+    assert (await braze.get(sparse, params, path=path)).times == [
+        "2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", SERIES_PATHS)
+@pytest.mark.parametrize(
+    ("alignment", "last"), [("exclusive", "2024-02-19"), ("inclusive", "2024-02-20")]
+)
+async def test_every_series_honours_alignment_and_zone(
+    braze: Harness, path: str, alignment: str, last: str
+) -> None:
+    """ending_at at a local midnight is exclusive or inclusive per the switch, in the zone."""
+    workspace = Workspace(timezone="America/New_York", segments=(Segment("s"),))
+    config = SimulatorConfig(workspaces=(workspace,), alignment=alignment)  # type: ignore[arg-type]
+    sim = await braze.start(config)
+    params = VALID[path] | {"length": "2", "ending_at": "2024-02-20T05:00:00Z"}
+    assert (await braze.get(sim, params, path=path)).times[-1] == last
+
+
+@pytest.mark.parametrize(
+    "path", ["/events/data_series", "/purchases/quantity_series", "/purchases/revenue_series"]
+)
+async def test_hourly_series_honour_hour_time_format(braze: Harness, path: str) -> None:
+    """Hourly events and purchases write times in the hour_time_format style."""
+    sim = await braze.start(_series_config(hour_time_format="z"))
+    params = VALID[path] | {"length": "1", "unit": "hour", "ending_at": "2024-02-20T06:00:00Z"}
+    assert (await braze.get(sim, params, path=path)).times == ["2024-02-20T05:00:00Z"]
