@@ -15,33 +15,44 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 from rich.console import Console
 
 from collector import __version__
 from collector.config import (
     DEFAULT_DB,
-    DEFAULT_LOOKBACK,
+    DEFAULT_DISCOVERY_TTL,
     ENV_API_KEY,
+    ENV_DB,
     ENV_ENDPOINT,
     Command,
     masked,
     resolve,
 )
-from collector.core.units import Unit
+from collector.core.models import DEFAULT_WORKSPACE
+from collector.core.streams import POOL_RATES, STREAMS, Stream
 from collector.errors import CollectorError, ConfigError, StoreError
 from collector.observe.events import Observer
 from collector.observe.logs import LogObserver
 from collector.observe.progress import RichProgress
 from collector.observe.summary import print_summary, print_table
 from collector.pipeline import collect, plan_only
-from collector.readout.export import FORMATS, Selection, write_parquet, write_text
-from collector.store.sqlite import SQLiteStore
+from collector.readout.export import (
+    FORMATS,
+    Selection,
+    columns,
+    write_parquet,
+    write_raw,
+    write_text,
+)
+from collector.store import open_read_store
+from collector.store.base import ReadStore
 
 T = TypeVar("T")
 
@@ -77,8 +88,14 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
+STREAM_HELP = "a stream to collect; repeat for several (default: sessions). One of: " + ", ".join(
+    STREAMS
+)
+
+
 def _series_flags(p: argparse.ArgumentParser, *, sync: bool = False) -> None:
     g = p.add_argument_group("what to collect")
+    g.add_argument("--stream", action="append", metavar="NAME", help=STREAM_HELP)
     g.add_argument(
         "--start",
         help="first bucket, a date or datetime in the workspace zone unless it has an offset "
@@ -102,16 +119,58 @@ def _series_flags(p: argparse.ArgumentParser, *, sync: bool = False) -> None:
         "--segment-id",
         action="append",
         metavar="ID",
-        help="an analytics-enabled segment id; repeat for several; '' is no segment "
-        "(default: no segment only)",
+        help="an analytics-enabled segment id; repeat for several; '' is no segment, '*' every "
+        "tracked segment the workspace lists (default: no segment only)",
+    )
+    g.add_argument(
+        "--event",
+        action="append",
+        metavar="NAME",
+        help="a custom event name (required by --stream events); '*' is every listed event",
+    )
+    g.add_argument(
+        "--product",
+        action="append",
+        metavar="NAME",
+        help="a product id for the purchase streams; '' is all products (default), '*' every "
+        "listed product",
+    )
+    g.add_argument(
+        "--campaign-id",
+        action="append",
+        metavar="ID",
+        help="a campaign for campaign_stats; '*' every campaign, archived ones included",
+    )
+    g.add_argument(
+        "--canvas-id",
+        action="append",
+        metavar="ID",
+        help="a Canvas for canvas_stats; '*' every Canvas, archived ones included",
+    )
+    g.add_argument(
+        "--send-id",
+        action="append",
+        metavar="CAMPAIGN_ID:SEND_ID",
+        help="a send for send_stats (Braze keeps send analytics 14 days); repeatable",
+    )
+    g.add_argument(
+        "--workspace",
+        metavar="NAME",
+        help=f"the name this workspace's series are kept under in --db, so several workspaces "
+        f"can share one database (default: {DEFAULT_WORKSPACE})",
+    )
+    g.add_argument(
+        "--discovery-ttl",
+        metavar="DURATION",
+        help=f"reuse lists ('*') fetched within this long (default: {DEFAULT_DISCOVERY_TTL})",
     )
     if sync:
         g.add_argument(
             "--lookback",
             type=int,
             metavar="N",
-            help=f"re-fetch the last N stored buckets so late data are refreshed "
-            f"(default: {DEFAULT_LOOKBACK[Unit.DAY]} days or {DEFAULT_LOOKBACK[Unit.HOUR]} hours)",
+            help="re-fetch the last N stored buckets so late data are refreshed (default: per "
+            "stream, e.g. 3 days or 48 hours for sessions, 14 days for campaign stats)",
         )
     c = p.add_argument_group("where and how")
     c.add_argument(
@@ -121,15 +180,25 @@ def _series_flags(p: argparse.ArgumentParser, *, sync: bool = False) -> None:
         f"(default: ${ENV_ENDPOINT}, then the config file)",
     )
     c.add_argument(
-        "--db", type=Path, metavar="PATH", help=f"SQLite database (default: {DEFAULT_DB})"
+        "--db",
+        metavar="PATH|URL",
+        help=f"SQLite file, or postgresql://… (default: ${ENV_DB}, then {DEFAULT_DB})",
+    )
+    c.add_argument(
+        "--key-rotated",
+        action="store_const",
+        const=True,
+        help="accept a new API key for a workspace already in --db (after rotating its key)",
     )
     c.add_argument("--timezone", metavar="TZ", help="workspace time zone, IANA name (default: UTC)")
     c.add_argument("--concurrency", type=int, metavar="N", help="requests in flight (default: 8)")
     c.add_argument(
         "--rate-limit",
-        metavar="N/s|N/m|N/h",
-        help="this job's share of the workspace quota (default: 250000/h); the server's "
-        "X-RateLimit headers lower it further when needed",
+        action="append",
+        metavar="[POOL=]N/s|m|h",
+        help="this job's share of a pool's quota; no POOL= is the default pool (defaults: "
+        + ", ".join(f"{k} {v}" for k, v in POOL_RATES.items())
+        + "); the server's X-RateLimit headers lower it further when needed",
     )
     c.add_argument("--max-retries", type=int, metavar="N", help="retries per window (default: 8)")
     c.add_argument(
@@ -175,10 +244,11 @@ def _series_flags(p: argparse.ArgumentParser, *, sync: bool = False) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="collector",
-        description="Pull Braze analytics time series (/sessions/data_series) in bulk into SQLite: "
-        "≤100-unit windows, concurrent, rate-aware, resumable.",
+        description="Pull Braze analytics time series (sessions, KPIs, events, purchases, "
+        "segments, campaign, Canvas and send stats) in bulk into SQLite or PostgreSQL: minimal "
+        "windows, concurrent, rate-aware per pool, resumable.",
         epilog="Exit codes: 0 complete, 1 windows failed (re-run resumes), 2 usage, 3 auth, "
-        "4 database, 130/143 interrupted.",
+        "4 database, 75 --max-requests/--deadline spent (re-run resumes), 130/143 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"collector {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -214,18 +284,26 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser(
         "export",
         help="write stored points as CSV, JSON Lines or Parquet",
-        description="Columns app_id,segment_id,unit,time,sessions, sorted; '' is the total / no "
-        "segment; days YYYY-MM-DD, hours YYYY-MM-DDTHH:MM:SSZ (UTC). Streams: memory stays flat."
-        "\n\nExample:\n  collector export --db sessions.db --format parquet --out sessions.parquet "
-        "--unit hour --start 2024-01-01",
+        description="One stream's points, sorted; '' is all apps / no segment / all products; "
+        "days YYYY-MM-DD, hours YYYY-MM-DDTHH:MM:SSZ (UTC). Columns per stream:\n"
+        + "\n".join(f"  {s.name}: {','.join(columns(s))}" for s in STREAMS.values())
+        + "\n\nExample:\n  collector export --db sessions.db --format parquet --out "
+        "sessions.parquet --unit hour --start 2024-01-01\n  collector export --stream dau "
+        "--stream mau --format csv --out exports/",
     )
     _db_flag(ex)
     ex.add_argument("--format", choices=FORMATS, default="csv", help="output format (default: csv)")
     ex.add_argument(
         "--out",
         type=Path,
-        metavar="FILE",
-        help="output file (default: stdout; required for parquet)",
+        metavar="FILE|DIR",
+        help="output file (default: stdout; required for parquet); a folder with several "
+        "--stream: one <stream>.<format> each",
+    )
+    ex.add_argument(
+        "--raw",
+        action="store_true",
+        help="with --format jsonl and a nested stream: the day objects as Braze sent them",
     )
     _selection_flags(ex)
     pl = sub.add_parser(
@@ -237,6 +315,14 @@ def build_parser() -> argparse.ArgumentParser:
     _db_flag(pl)
     pl.add_argument("--out", type=Path, metavar="FILE.png", required=True, help="PNG to write")
     _selection_flags(pl)
+    disc = sub.add_parser(
+        "discover",
+        help="list what '*' expands to for a stream (and cache it)",
+        description="Fetch the workspace's lists that --stream's '*' would use (events, "
+        "products, segments, campaigns, Canvases), print them, and cache them in --db."
+        "\n\nExample:\n  collector discover --stream events --stream segment_size",
+    )
+    _series_flags(disc)
     st = sub.add_parser(
         "status",
         help="coverage and gaps per stored series",
@@ -244,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         "last run's outcome.\n\nExample:\n  collector status --db sessions.db --format json",
     )
     _db_flag(st)
+    st.add_argument("--workspace", metavar="NAME", help="only this workspace (default: all)")
     st.add_argument(
         "--format", choices=["text", "json"], default="text", help="output format (default: text)"
     )
@@ -276,24 +363,31 @@ def build_parser() -> argparse.ArgumentParser:
 def _db_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--db",
-        type=Path,
-        default=DEFAULT_DB,
-        metavar="PATH",
-        help=f"database (default: {DEFAULT_DB})",
+        metavar="PATH|URL",
+        help=f"database (default: ${ENV_DB}, then {DEFAULT_DB})",
     )
+
+
+def _db_of(args: argparse.Namespace) -> str:
+    return str(args.db or os.environ.get(ENV_DB) or DEFAULT_DB)
+
+
+SELECTION_DIMENSIONS = ("app_id", "segment_id", "event", "product", "campaign_id", "canvas_id")
 
 
 def _selection_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("which points (default: all)")
     g.add_argument(
-        "--app-id", action="append", metavar="ID", help="only this app ('' = total); repeatable"
+        "--stream", action="append", metavar="NAME", help="the stream (default: sessions)"
     )
-    g.add_argument(
-        "--segment-id",
-        action="append",
-        metavar="ID",
-        help="only this segment ('' = none); repeatable",
-    )
+    g.add_argument("--workspace", metavar="NAME", help=f"(default: {DEFAULT_WORKSPACE})")
+    for dim in SELECTION_DIMENSIONS:
+        g.add_argument(
+            "--" + dim.replace("_", "-"),
+            action="append",
+            metavar="ID",
+            help=f"only this {dim} ('' = all / none); repeatable",
+        )
     g.add_argument("--unit", choices=["day", "hour"], help="only this unit")
     g.add_argument("--start", metavar="TIME", help="from this bucket, e.g. 2024-01-01 (inclusive)")
     g.add_argument("--end", metavar="TIME", help="until this bucket, e.g. 2025-01-01 (exclusive)")
@@ -313,6 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plot(args)
         if args.command == "status":
             return _status(args)
+        if args.command == "discover":
+            return _discover(args)
         if args.command == "config":
             return _config_check(args)
         if args.command == "simulate":
@@ -346,8 +442,17 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "start",
         "end",
         "unit",
+        "stream",
         "app_id",
         "segment_id",
+        "event",
+        "product",
+        "campaign_id",
+        "canvas_id",
+        "send_id",
+        "workspace",
+        "key_rotated",
+        "discovery_ttl",
         "endpoint",
         "db",
         "timezone",
@@ -426,52 +531,117 @@ def _with_signals(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def _print_plan(job: Any) -> None:
-    plan, _ = plan_only(job)
+    preview = asyncio.run(plan_only(job))
+    plan, fan = preview.plan, preview.fan
     seconds = plan.requests / job.rate.per_second
     print(f"{len(plan.series)} series, {plan.missing} {job.unit}s missing")
+    by_stream: dict[str, list[Any]] = {}
     for sp in plan.series:
-        print(
-            f"  {sp.series.describe()}: {sp.missing} {job.unit}s in {len(sp.gaps)} gap(s), {sp.requests} request(s)"
-        )
+        by_stream.setdefault(sp.series.stream.name, []).append(sp)
+    for stream, sps in by_stream.items():
+        requests = sum(sp.requests for sp in sps)
+        print(f"{stream}: {len(sps)} series, {requests} request(s)")
+        for sp in sps:
+            print(
+                f"  {sp.series.describe()}: {sp.missing} {job.unit}s in {len(sp.gaps)} gap(s), "
+                f"{sp.requests} request(s)"
+            )
+    for line in fan.unresolved:
+        print(f"not yet known: {line}; run `collector discover` (or a backfill) to list it")
+    for why in fan.skipped:
+        print(f"skipped: {why}")
+    if fan.saved_by_life:
+        print(f"life bounds keep {fan.saved_by_life} days of campaigns/Canvases out of the range")
     print(f"{plan.requests} request(s); at {job.rate} that is at least {seconds:.1f}s")
 
 
+def _streams_of(args: argparse.Namespace) -> tuple[Stream, ...]:
+    names = args.stream or ["sessions"]
+    for name in names:
+        if name not in STREAMS:
+            raise ConfigError(f"--stream {name!r} does not exist: choose from {', '.join(STREAMS)}")
+    return tuple(STREAMS[n] for n in dict.fromkeys(names))
+
+
 def _selection(args: argparse.Namespace) -> Selection:
-    return Selection(
-        app_ids=frozenset(args.app_id) if args.app_id is not None else None,
-        segment_ids=frozenset(args.segment_id) if args.segment_id is not None else None,
-        unit=args.unit,
-        start=args.start,
-        end=args.end,
+    return Selection.of(
+        {dim: getattr(args, dim) for dim in SELECTION_DIMENSIONS},
+        args.unit,
+        args.start,
+        args.end,
     )
 
 
 def _export(args: argparse.Namespace) -> int:
     selection = _selection(args)
-    with SQLiteStore(args.db, timezone=None, read_only=True) as store:
-        rows = selection.rows(store)
-        if args.format == "parquet":
-            if args.out is None:
-                raise ConfigError("--format parquet needs --out FILE (Parquet is not a stream)")
-            count = write_parquet(rows, args.out)
-        elif args.out is None:
-            count = write_text(rows, sys.stdout, args.format)
-        else:
-            try:
-                with args.out.open("w", encoding="utf-8", newline="") as f:
-                    count = write_text(rows, f, args.format)
-            except OSError as exc:
-                raise ConfigError(f"--out {args.out}: cannot write it ({exc.strerror})") from exc
-    if args.out is not None:
-        print(f"wrote {count} rows to {args.out}", file=sys.stderr)
+    streams = _streams_of(args)
+    workspace = args.workspace or DEFAULT_WORKSPACE
+    if args.raw and (args.format != "jsonl" or any(not s.nested for s in streams)):
+        raise ConfigError(
+            "--raw writes nested streams' day objects: use it with --format jsonl "
+            "and --stream campaign_stats, canvas_stats or send_stats"
+        )
+    if len(streams) > 1 and (args.out is None or args.out.suffix):
+        raise ConfigError(
+            "several --stream write one file each: pass --out DIR (a folder), e.g. --out exports/"
+        )
+    with open_read_store(_db_of(args)) as store:
+        for stream in streams:
+            out = args.out
+            if len(streams) > 1:
+                out = args.out / f"{stream.name}.{args.format}"
+                args.out.mkdir(parents=True, exist_ok=True)
+            _export_one(store, workspace, stream, selection, args, out)
     return EXIT_OK
+
+
+def _export_one(
+    store: ReadStore,
+    workspace: str,
+    stream: Stream,
+    selection: Selection,
+    args: argparse.Namespace,
+    out: Path | None,
+) -> None:
+    if args.format == "parquet":
+        if out is None:
+            raise ConfigError("--format parquet needs --out FILE (Parquet is not a stream)")
+        units = [selection.unit] if selection.unit else sorted(u.value for u in stream.units)
+        for unit in units:
+            target = out if len(units) == 1 else out.with_name(f"{out.stem}.{unit}{out.suffix}")
+            unit_only = Selection(selection.dims, unit, selection.start, selection.end)
+            count = write_parquet(unit_only.rows(store, workspace, stream), target, stream, unit)
+            if count or len(units) == 1:
+                print(f"wrote {count} {stream.name} rows to {target}", file=sys.stderr)
+        return
+
+    def write(f: TextIO) -> int:
+        if args.raw:
+            return write_raw(store, workspace, stream, f)
+        return write_text(selection.rows(store, workspace, stream), f, args.format, stream)
+
+    if out is None:
+        write(sys.stdout)
+        return
+    try:
+        with out.open("w", encoding="utf-8", newline="") as f:
+            count = write(f)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot write it ({exc.strerror})") from exc
+    print(f"wrote {count} {stream.name} rows to {out}", file=sys.stderr)
 
 
 def _plot(args: argparse.Namespace) -> int:
     from collector.readout.plot import plot
 
-    with SQLiteStore(args.db, timezone=None, read_only=True) as store:
-        lines = plot(store, _selection(args), args.out)
+    with open_read_store(_db_of(args)) as store:
+        lines = plot(
+            store,
+            args.workspace or DEFAULT_WORKSPACE,
+            _streams_of(args),
+            _selection(args),
+            args.out,
+        )
     print(f"drew {lines} series to {args.out}", file=sys.stderr)
     return EXIT_OK
 
@@ -479,16 +649,40 @@ def _plot(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from collector.readout.status import describe, render
 
-    with SQLiteStore(args.db, timezone=None, read_only=True) as store:
-        status = describe(store)
+    location = _db_of(args)
+    with open_read_store(location) as store:
+        status = describe(store, location, args.workspace)
     print(json.dumps(status, indent=2) if args.format == "json" else render(status))
+    return EXIT_OK
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from collector.pipeline import discover
+
+    flags = _flags(args)
+    names = args.stream or ["sessions"]
+    if "send_stats" in names:
+        raise ConfigError(
+            "send ids cannot be listed (Braze has no list of sends): name each "
+            "with --send-id CAMPAIGN_ID:SEND_ID"
+        )
+    for dim in ("event", "campaign_id", "canvas_id"):
+        flags[dim] = flags[dim] or ["*"]
+    flags["start"] = flags["start"] or "2000-01-01"
+    _, job = resolve("backfill", flags, config=args.config)
+    found = _with_signals(lambda: discover(job))
+    for what, (items, skipped) in found.items():
+        print(f"{what}: {len(items)} listed" + (f", {len(skipped)} skipped" if skipped else ""))
+        for item in items:
+            print(f"  {one_line(item)}")
+        for item in skipped:
+            print(f"  {one_line(item)}  (skipped: analytics tracking off)")
     return EXIT_OK
 
 
 def _config_check(args: argparse.Namespace) -> int:
     settings, job = resolve(args.for_command, {}, config=args.file, need_key=False)
     print(json.dumps(masked(settings), indent=2, default=str))
-    print(
-        f"ok: {len(job.series)} series, {job.unit}s, zone {job.calendar.zone_name}", file=sys.stderr
-    )
+    names = ", ".join(s.name for s in job.streams)
+    print(f"ok: streams {names}, {job.unit}s, zone {job.calendar.zone_name}", file=sys.stderr)
     return EXIT_OK

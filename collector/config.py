@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from collector.budget.local import DEFAULT_RATE, Rate
-from collector.core.models import Series
+from collector.budget.local import Rate
+from collector.core.models import DEFAULT_WORKSPACE
+from collector.core.streams import DIMENSION_FLAGS, POOL_RATES, STREAMS, Stream
 from collector.core.units import Calendar, Unit, parse_iso
-from collector.endpoints import SESSIONS, Endpoint
 from collector.errors import ConfigError
 from collector.http.client import DEFAULT_TIMEOUT_S, check_endpoint
 from collector.http.retry import DEFAULT_MAX_RETRIES, RetryPolicy
@@ -28,10 +28,21 @@ from collector.work.scheduler import DEFAULT_CONCURRENCY
 ENV_API_KEY = "BRAZE_API_KEY"
 ENV_ENDPOINT = "BRAZE_REST_ENDPOINT"
 ENV_PREFIX = "COLLECTOR_"
-_LIST_FIELDS = ("app_id", "segment_id")
+_LIST_FIELDS = (
+    "stream",
+    "app_id",
+    "segment_id",
+    "event",
+    "product",
+    "campaign_id",
+    "canvas_id",
+    "send_id",
+    "rate_limit",
+)
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
-DEFAULT_DB = Path("collector.db")
-DEFAULT_LOOKBACK = {Unit.DAY: 3, Unit.HOUR: 48}
+DEFAULT_DB = "collector.db"
+DEFAULT_DISCOVERY_TTL = "24h"
+ENV_DB = ENV_PREFIX + "DB"
 Command = Literal["backfill", "sync", "plan"]
 
 
@@ -43,13 +54,22 @@ class Settings(BaseModel):
     start: str | None = None
     end: str | None = None
     unit: Unit = Unit.DAY
+    stream: list[str] = Field(default_factory=lambda: ["sessions"])
     app_id: list[str] = Field(default_factory=lambda: [""])
     segment_id: list[str] = Field(default_factory=lambda: [""])
+    event: list[str] = Field(default_factory=list)
+    product: list[str] = Field(default_factory=lambda: [""])
+    campaign_id: list[str] = Field(default_factory=list)
+    canvas_id: list[str] = Field(default_factory=list)
+    send_id: list[str] = Field(default_factory=list)
+    workspace: str = Field(DEFAULT_WORKSPACE, min_length=1, max_length=200)
+    key_rotated: bool = False
+    discovery_ttl: str = DEFAULT_DISCOVERY_TTL
     endpoint: str | None = None
-    db: Path = DEFAULT_DB
+    db: str = DEFAULT_DB
     timezone: str = "UTC"
     concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=256)
-    rate_limit: str = DEFAULT_RATE
+    rate_limit: list[str] = Field(default_factory=list)
     max_retries: int = Field(DEFAULT_MAX_RETRIES, ge=0, le=100)
     timeout: float = Field(DEFAULT_TIMEOUT_S, gt=0, le=3600)
     lookback: int | None = Field(None, ge=1, le=10_000)
@@ -63,8 +83,33 @@ class Settings(BaseModel):
 
     @field_validator("app_id", "segment_id")
     @classmethod
-    def _distinct(cls, ids: list[str]) -> list[str]:
+    def _distinct_or_all(cls, ids: list[str]) -> list[str]:
         return list(dict.fromkeys(i.strip() for i in ids)) or [""]
+
+    @field_validator("product")
+    @classmethod
+    def _products(cls, names: list[str]) -> list[str]:
+        return list(dict.fromkeys(names)) or [""]  # free text: kept exactly
+
+    @field_validator("stream", "campaign_id", "canvas_id", "send_id")
+    @classmethod
+    def _distinct(cls, ids: list[str]) -> list[str]:
+        return list(dict.fromkeys(i.strip() for i in ids))
+
+    @field_validator("event")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        return list(dict.fromkeys(names))  # free text: kept exactly, spaces included
+
+    @field_validator("rate_limit", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _location(cls, value: object) -> object:
+        return str(value) if isinstance(value, Path) else value
 
 
 def load_file(path: Path) -> dict[str, Any]:
@@ -130,28 +175,41 @@ def settings_from(
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a run needs, validated."""
+    """Everything a run needs, validated. `selectors` holds, per dimension, the values asked
+    for (`'*'` still unexpanded: discovery expands it against the workspace's lists)."""
 
     command: Command
-    endpoint: Endpoint
+    streams: tuple[Stream, ...]
+    selectors: Mapping[str, tuple[str, ...]]
     calendar: Calendar
     unit: Unit
-    series: tuple[Series, ...]
     start: int | None  # bucket ordinal, inclusive
     end: int  # bucket ordinal, exclusive
-    lookback: int
-    db: Path
+    lookback: int | None  # None: each stream's own default
+    db: str
+    workspace: str
     base_url: str | None
     api_key: SecretStr | None
     concurrency: int
-    rate: Rate
+    rates: Mapping[str, Rate]  # per rate-limit pool
     retry: RetryPolicy
     timeout_s: float
+    discovery_ttl_s: float = 24 * 3600.0
+    key_rotated: bool = False
     max_requests: int | None = None
     deadline_s: float | None = None
 
     def __repr__(self) -> str:
-        return f"Job({self.command}, {len(self.series)} series, db={str(self.db)!r})"
+        names = ",".join(s.name for s in self.streams)
+        return f"Job({self.command}, streams={names}, db={self.db!r})"
+
+    @property
+    def rate(self) -> Rate:
+        """The default pool's rate."""
+        return self.rates["default"]
+
+    def lookback_of(self, stream: Stream) -> int:
+        return self.lookback if self.lookback is not None else stream.lookback(self.unit)
 
 
 def build_job(
@@ -162,13 +220,13 @@ def build_job(
     now: datetime | None = None,
     need_key: bool = True,
 ) -> Job:
-    """Validate settings into a Job: dates, zone, rate, endpoint and key, before any I/O."""
+    """Validate settings into a Job: streams, dates, zone, rates, endpoint and key, before any I/O."""
     env = os.environ if env is None else env
     now = now or datetime.now(UTC)
+    streams = _streams(settings)
+    selectors = _selectors(settings, streams)
     calendar = Calendar(settings.timezone)
     unit = settings.unit
-    if unit not in SESSIONS.units:
-        raise ConfigError(f"--unit {unit} is not offered by {SESSIONS.path}: use day or hour")
     current = calendar.current(unit, now)
     end = current if settings.end is None else _bucket("--end", settings.end, calendar, unit)
     if end > current:
@@ -192,31 +250,99 @@ def build_job(
             "config file (e.g. https://rest.iad-01.braze.com)"
         )
     base_url = check_endpoint(endpoint_url) if endpoint_url else None
-    api_key = _api_key(settings, env) if need_key and command != "plan" else None
-    series = tuple(
-        Series(SESSIONS, app, segment, unit, calendar)
-        for app in settings.app_id
-        for segment in settings.segment_id
-    )
+    api_key = _api_key(settings, env, streams) if need_key and command != "plan" else None
     return Job(
         command=command,
-        endpoint=SESSIONS,
+        streams=streams,
+        selectors=selectors,
         calendar=calendar,
         unit=unit,
-        series=series,
         start=start,
         end=end,
-        lookback=settings.lookback or DEFAULT_LOOKBACK[unit],
+        lookback=settings.lookback,
         db=settings.db,
+        workspace=settings.workspace,
         base_url=base_url,
         api_key=api_key,
         concurrency=settings.concurrency,
-        rate=Rate.parse(settings.rate_limit),
+        rates=parse_rates(settings.rate_limit),
         retry=RetryPolicy(max_retries=settings.max_retries),
         timeout_s=settings.timeout,
+        discovery_ttl_s=parse_duration(settings.discovery_ttl, flag="--discovery-ttl"),
+        key_rotated=settings.key_rotated,
         max_requests=settings.max_requests,
         deadline_s=None if settings.deadline is None else parse_duration(settings.deadline),
     )
+
+
+def _streams(settings: Settings) -> tuple[Stream, ...]:
+    names = settings.stream or ["sessions"]
+    unknown = [n for n in names if n not in STREAMS]
+    if unknown:
+        raise ConfigError(
+            f"--stream {unknown[0]!r} does not exist: choose from {', '.join(STREAMS)}"
+        )
+    streams = tuple(STREAMS[n] for n in names)
+    for stream in streams:
+        if settings.unit not in stream.units:
+            offered = " or ".join(sorted(u.value for u in stream.units))
+            raise ConfigError(
+                f"--stream {stream.name} is daily only ({stream.path} accepts unit {offered}): "
+                f"drop --unit {settings.unit}, or collect {stream.name} in a run of its own"
+            )
+    return streams
+
+
+def _selectors(settings: Settings, streams: tuple[Stream, ...]) -> dict[str, tuple[str, ...]]:
+    """The values asked for per dimension; checks each stream gets what it requires."""
+    selectors: dict[str, tuple[str, ...]] = {
+        "app_id": tuple(settings.app_id),
+        "segment_id": tuple(settings.segment_id),
+        "event": tuple(settings.event),
+        "product": tuple(settings.product),
+        "campaign_id": tuple(settings.campaign_id),
+        "canvas_id": tuple(settings.canvas_id),
+        "send_id": tuple(settings.send_id),
+    }
+    for value in settings.send_id:
+        campaign, sep, send = value.partition(":")
+        if not sep or not campaign or not send or value == "*":
+            raise ConfigError(
+                f"--send-id {value!r} is not CAMPAIGN_ID:SEND_ID (sends cannot be listed, so "
+                "each is named with its campaign), e.g. --send-id 3c1b…:summer-1"
+            )
+    for stream in streams:
+        for dim in stream.required:
+            if dim == "send_id":
+                if not selectors["send_id"]:
+                    raise ConfigError(
+                        "--stream send_stats needs --send-id CAMPAIGN_ID:SEND_ID (repeatable)"
+                    )
+                continue
+            if dim == "campaign_id" and stream.name == "send_stats":
+                continue
+            if not any(selectors[dim]):
+                flag = DIMENSION_FLAGS[dim]
+                raise ConfigError(
+                    f"--stream {stream.name} needs {flag} with a non-empty value (or {flag} '*' "
+                    f"for every one the workspace lists)"
+                )
+    return selectors
+
+
+def parse_rates(values: list[str]) -> dict[str, Rate]:
+    """`N/s|m|h` sets the default pool; `POOL=N/s|m|h` another (repeatable)."""
+    rates = {pool: Rate.parse(text) for pool, text in POOL_RATES.items()}
+    for value in values:
+        pool, sep, text = value.rpartition("=")
+        pool = pool.strip() if sep else "default"
+        if pool not in POOL_RATES:
+            raise ConfigError(
+                f"--rate-limit {value!r}: no rate-limit pool {pool!r}; pools are "
+                f"{', '.join(POOL_RATES)} (e.g. --rate-limit export-lists=500/h)"
+            )
+        rates[pool] = Rate.parse(text)
+    return rates
 
 
 def resolve(
@@ -249,15 +375,15 @@ def masked(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str
     return data
 
 
-def parse_duration(text: str) -> float:
+def parse_duration(text: str, *, flag: str = "--deadline") -> float:
     """`90`, `90s`, `45m`, `2h`, `1h30m` → seconds; else a ConfigError with examples."""
     m = _DURATION.match(text.strip())
     if not text.strip() or m is None or not any(m.groups()):
-        raise ConfigError(f"--deadline {text!r} is not a duration: use e.g. 90s, 45m, 2h or 1h30m")
+        raise ConfigError(f"{flag} {text!r} is not a duration: use e.g. 90s, 45m, 2h or 1h30m")
     hours, minutes, seconds = (float(g) if g else 0.0 for g in m.groups())
     total = hours * 3600 + minutes * 60 + seconds
-    if total <= 0:
-        raise ConfigError(f"--deadline {text!r} must be longer than zero")
+    if total <= 0 and flag == "--deadline":
+        raise ConfigError(f"{flag} {text!r} must be longer than zero")
     return total
 
 
@@ -281,7 +407,7 @@ def _bucket(flag: str, text: str, calendar: Calendar, unit: Unit) -> int:
     return ordinal
 
 
-def _api_key(settings: Settings, env: Mapping[str, str]) -> SecretStr:
+def _api_key(settings: Settings, env: Mapping[str, str], streams: tuple[Stream, ...]) -> SecretStr:
     if settings.api_key_file is not None:
         try:
             key = settings.api_key_file.read_text(encoding="utf-8").strip()
@@ -300,7 +426,7 @@ def _api_key(settings: Settings, env: Mapping[str, str]) -> SecretStr:
     if not key:
         raise ConfigError(
             f"no API key: set {ENV_API_KEY} or pass --api-key-file PATH (a REST key with the "
-            f"permission {SESSIONS.permission!r})"
+            f"permissions {', '.join(repr(s.permission) for s in streams)})"
         )
     if key[0] in "'\"" or any(c.isspace() for c in key):
         raise ConfigError(

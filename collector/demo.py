@@ -8,26 +8,31 @@ truth, and leaves the database and a CSV export in the output folder.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from collector.config import build_job, settings_from
-from collector.core.models import Series
+from collector.config import Job, build_job, settings_from
+from collector.core.models import DEFAULT_WORKSPACE, Series, SeriesKey
+from collector.core.streams import SESSIONS, STREAMS
 from collector.observe.summary import print_summary
 from collector.pipeline import collect
 from collector.readout.export import Selection, write_text
 from collector.simulator import (
     ApiKey,
     Faults,
+    PoolLimit,
     Segment,
     Simulator,
     SimulatorConfig,
     Workspace,
     run_simulator,
 )
-from collector.store.sqlite import SQLiteStore
+from collector.store import open_read_store
+from collector.store.base import ReadStore
 
 DEMO_KEY = "demo-key-not-secret"
 APPS = ("app-ios", "app-android", "app-web")
@@ -38,13 +43,35 @@ ZONE = "America/New_York"
 def demo_config() -> SimulatorConfig:
     return SimulatorConfig(
         workspaces=(
-            Workspace(timezone=ZONE, apps=APPS, segments=tuple(Segment(s) for s in SEGMENTS)),
+            Workspace(
+                timezone=ZONE,
+                apps=APPS,
+                segments=(
+                    *(Segment(s) for s in SEGMENTS),
+                    Segment("not-tracked", analytics_tracking=False),
+                ),
+            ),
         ),
         keys=(ApiKey(DEMO_KEY),),
         rate_limit=200,
         rate_window_s=2,
+        # The list and purchase pools are 1,000/h at Braze; the demo's windows are short so it
+        # ends in seconds (the budget spreads a pool's remaining requests over its window).
+        pool_limits=(PoolLimit("export-lists", 100, 2), PoolLimit("purchases", 100, 2)),
         faults=Faults.uniform(0.04, seed=7, latency_ms=15.0),
     )
+
+
+STREAMS_DAILY = (
+    "sessions",
+    "dau",
+    "mau",
+    "new_users",
+    "uninstalls",
+    "events",
+    "purchase_revenue",
+    "segment_size",
+)
 
 
 async def run(folder: Path) -> int:
@@ -63,79 +90,99 @@ async def run(folder: Path) -> int:
             f"the collector is told 150/s and must learn the real quota from the headers"
         )
         now = datetime.now(UTC)
-        for unit, start in (("day", now - timedelta(days=730)), ("hour", now - timedelta(days=61))):
+        runs = (
+            ("day", now - timedelta(days=730), STREAMS_DAILY),
+            ("hour", now - timedelta(days=61), ("sessions",)),
+        )
+        for unit, start, streams in runs:
             settings = settings_from(
                 {},
                 {
                     "start": start.date().isoformat(),
                     "unit": unit,
+                    "stream": list(streams),
                     "app_id": ["", *APPS],
-                    "segment_id": ["", *SEGMENTS],
+                    "segment_id": ["", "*"],
+                    "event": ["*"],
+                    "product": [""],
                     "endpoint": sim.url,
-                    "db": db,
+                    "db": str(db),
                     "timezone": ZONE,
-                    "rate_limit": "150/s",
+                    "rate_limit": ["150/s", "export-lists=50/s", "purchases=50/s"],
                 },
+                env={},
             )
             job = build_job("backfill", settings, env={"BRAZE_API_KEY": DEMO_KEY})
             report = await collect(job)
-            print(f"{unit}s:  ", end="")
+            print(f"{unit}s ({', '.join(streams)}):")
             print_summary(report, sys.stdout)
             ok = ok and report.complete
-            mismatches = _verify(db, job.series, job.start or 0, job.end, sim)
+            keys = [series_of(k, job) for k in report.series]
+            mismatches = verify(db, keys, job.start or 0, job.end, sim)
             ok = ok and not mismatches
             print(
-                f"        verified against the simulator's truth: {mismatches or 'every point equal, none missing, none extra'}"
+                "        verified against the simulator's truth: "
+                f"{mismatches or 'every point equal, none missing, none extra'}"
             )
-    with (
-        SQLiteStore(db, timezone=None, read_only=True) as store,
-        csv_path.open("w", encoding="utf-8") as f,
-    ):
-        rows = write_text(Selection().rows(store), f, "csv")
+    with open_read_store(str(db)) as store, csv_path.open("w", encoding="utf-8") as f:
+        rows = write_text(Selection().rows(store, DEFAULT_WORKSPACE, SESSIONS), f, "csv", SESSIONS)
         picture = _plot(store, png_path)
     print(f"database: {db}   CSV export: {csv_path} ({rows} rows)   {picture}")
     print(f"next: .venv/bin/collector status --db {db}")
     return 0 if ok else 1
 
 
-def _plot(store: SQLiteStore, out: Path) -> str:
+def _plot(store: ReadStore, out: Path) -> str:
     """The daily totals per app as a picture, when matplotlib (the `plot` extra) is installed."""
     from collector.errors import ConfigError
     from collector.readout.plot import plot
 
     try:
-        lines = plot(store, Selection(segment_ids=frozenset({""}), unit="day"), out)
+        selection = Selection({"segment_id": frozenset({""})}, "day")
+        lines = plot(store, DEFAULT_WORKSPACE, (SESSIONS,), selection, out)
     except ConfigError as exc:
         return f"(no plot: {exc})"
     return f"plot: {out} ({lines} series)"
 
 
-def expected_points(
-    sim: Simulator, series: Sequence[Series], lo: int, hi: int
-) -> dict[tuple[str, str, str], int]:
-    """(app_id, segment_id, time key) → the simulator's value, for buckets [lo, hi) of `series`."""
-    expected = {}
+def series_of(key: SeriesKey, job: Job) -> Series:
+    workspace, stream, dims, _ = key
+    return Series(STREAMS[stream], tuple(json.loads(dims)), job.unit, job.calendar, workspace)
+
+
+def expected_points(sim: Simulator, series: Sequence[Series], lo: int, hi: int) -> dict[Any, Any]:
+    """(stream, dims, time key) → the simulator's value, for buckets [lo, hi) of scalar `series`."""
+    expected: dict[Any, Any] = {}
     for s in series:
         cal, unit = s.calendar, s.unit
-        for start, value in sim.truth(
-            unit.value,
+        truth = sim.truth(
+            "day" if unit.value == "day" else "hour",
             cal.start(unit, lo),
             cal.start(unit, hi),
-            app_id=s.app_id or None,
-            segment_id=s.segment_id or None,
-        ):
-            expected[(s.app_id, s.segment_id, cal.key(unit, cal.ordinal(unit, start)))] = value
+            path=s.stream.path,
+            app_id=s.dim("app_id") or None,
+            segment_id=s.dim("segment_id") or None,
+            event=s.dim("event") or None,
+            product=s.dim("product") or None,
+        )
+        for start, value in truth:
+            expected[(s.stream.name, s.dims, cal.key(unit, cal.ordinal(unit, start)))] = value
     return expected
 
 
-def _verify(db: Path, series: tuple[Series, ...], lo: int, hi: int, sim: Simulator) -> str:
+def verify(db: Path, series: Sequence[Series], lo: int, hi: int, sim: Simulator) -> str:
     """'' when the store holds exactly the simulator's truth for these series, else a count."""
-    unit = series[0].unit
-    with SQLiteStore(db, timezone=None, read_only=True) as store:
+    if not series:
+        return ""
+    unit = series[0].unit.value
+    names = {s.stream.name for s in series}
+    wanted = {(s.stream.name, s.dims) for s in series}
+    with open_read_store(str(db)) as store:
         stored = {
-            (app, segment, time): value
-            for app, segment, u, time, value in store.iter_points("sessions")
-            if u == unit.value
+            (name, p.dims, p.time): p.value
+            for name in names
+            for p in store.iter_points(DEFAULT_WORKSPACE, name)
+            if p.unit == unit and (name, p.dims) in wanted
         }
     expected = expected_points(sim, series, lo, hi)
     wrong = sum(1 for k, v in expected.items() if stored.get(k) != v)

@@ -10,20 +10,25 @@ again in the same run; the next run resumes them.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from collector.budget.local import WorkspaceBudget, read_quota
+from collector.budget.local import Rate, read_quota
+from collector.budget.pools import Budgets
 from collector.clock import Clock, SystemClock
 from collector.config import Job
 from collector.core.alignment import Aligner
-from collector.core.models import RunReport, Series, StoreOutcome, WindowResult
+from collector.core.models import RunReport, Series, SeriesKey, StoreOutcome, WindowResult
 from collector.core.planner import Interval, Plan, merge, plan
-from collector.errors import AuthError, ConfigError
+from collector.discovery import Discovery
+from collector.errors import ApiError, AuthError, ConfigError
+from collector.fanout import Fanout, fan_out
 from collector.http.client import BrazeClient, ClientSettings
 from collector.observe.events import (
     Event,
@@ -33,32 +38,42 @@ from collector.observe.events import (
     RunFinished,
     WindowFailed,
 )
-from collector.store.sqlite import SeriesKey, SQLiteStore, Store
-from collector.work.scheduler import RunLimits, Scheduler
+from collector.store import exists, open_read_store, open_run_store
+from collector.store.base import RunStore
+from collector.work.scheduler import RunLimits, Scheduler, StopRun
 
 MAX_REPAIR_PASSES = 2
 QUOTA_EVENT_INTERVAL_S = 0.25
 
+Ranges = list[tuple[Series, int, int]]
 
-def series_ranges(job: Job, store: Store) -> list[tuple[Series, int, int]]:
+
+class _LastTimes(Protocol):
+    async def last_time(self, key: SeriesKey) -> str | None: ...
+
+
+async def series_ranges(job: Job, store: _LastTimes, fan: Fanout) -> Ranges:
     """The bucket range [lo, hi) each series of the job needs in this run."""
-    if job.command != "sync":
-        assert job.start is not None
-        return [(s, job.start, job.end) for s in job.series]
     ranges = []
-    for s in job.series:
-        last = store.last_time(s.key)
-        if last is None and job.start is None:
+    for s, bound_lo, hi in fan.ranges:
+        if job.command != "sync":
+            assert bound_lo is not None
+            ranges.append((s, bound_lo, hi))
+            continue
+        last = await store.last_time(s.key)
+        if last is None and job.start is None and bound_lo is None:
             raise ConfigError(
                 f"{s.describe()}: nothing stored yet in {job.db}, so sync has nowhere to resume "
                 "from; run backfill first, or give sync a --start"
             )
         if last is None:
-            assert job.start is not None
-            lo = job.start
+            lo = job.start if job.start is not None else bound_lo
         else:
-            lo = s.calendar.from_key(s.unit, last) + 1 - job.lookback
-        ranges.append((s, min(lo, job.end - 1), job.end))
+            lo = s.calendar.from_key(s.unit, last) + 1 - job.lookback_of(s.stream)
+        assert lo is not None
+        if bound_lo is not None:
+            lo = max(lo, bound_lo)
+        ranges.append((s, min(lo, hi - 1), hi))
     return ranges
 
 
@@ -79,24 +94,85 @@ class _Ledger:
         self.done[key] = merge([*self.done[key], interval])
 
 
-def make_plan(
-    job: Job, store: Store, ranges: Sequence[tuple[Series, int, int]], ledger: _Ledger
+async def make_plan(
+    job: Job, store: RunStore | None, ranges: Sequence[tuple[Series, int, int]], ledger: _Ledger
 ) -> Plan:
     """Plan against stored coverage (backfill) or this run's own (sync refreshes), minus failures."""
     keys = [s.key for s, _, _ in ranges]
-    stored = store.covered(keys) if job.command != "sync" else {}
+    stored = await store.covered(keys) if job.command != "sync" and store is not None else {}
     covered = {k: merge([*stored.get(k, ()), *ledger.done[k], *ledger.failed[k]]) for k in keys}
     return plan(ranges, covered)
 
 
-def plan_only(job: Job) -> tuple[Plan, list[tuple[Series, int, int]]]:
-    """What a run would fetch now, without sending anything (reads the store if it exists)."""
+@dataclass
+class PlanPreview:
+    """What `plan` shows: the plan, and what fan-out could not know without sending anything."""
+
+    plan: Plan
+    fan: Fanout
+
+
+async def plan_only(job: Job, *, now: datetime | None = None) -> PlanPreview:
+    """What a run would fetch now, without sending anything (reads the store and the cached
+    discovery when the database exists)."""
+    now = now or datetime.now(UTC)
     ledger = _Ledger(defaultdict(list), defaultdict(list))
-    if not job.db.exists():
-        return plan([(s, job.start or job.end, job.end) for s in job.series], {}), []
-    with SQLiteStore(job.db, timezone=job.calendar.zone_name, read_only=True) as store:
-        ranges = series_ranges(job, store)
-        return make_plan(job, store, ranges, ledger), ranges
+    if not exists(job.db):
+        fan = await fan_out(job, _nothing_listed, None, now)
+        ranges = [(s, lo if lo is not None else hi - 1, hi) for s, lo, hi in fan.ranges]
+        return PlanPreview(plan(ranges, {}), fan)
+    reader = await asyncio.to_thread(open_read_store, job.db)
+    try:
+        zone = reader.timezone(job.workspace)
+        if zone is not None and zone != job.calendar.zone_name:
+            raise ConfigError(
+                f"{job.db} holds workspace {job.workspace!r} in time zone {zone!r}, not "
+                f"{job.calendar.zone_name!r}: pass --timezone {zone}"
+            )
+        cached = _CachedLists(reader, job.workspace)
+        fan = await fan_out(job, cached.listed, cached.life, now)
+        store = _ReadAsRun(reader)
+        ranges = await series_ranges(job, store, fan)
+        return PlanPreview(await make_plan(job, store, ranges, ledger), fan)  # type: ignore[arg-type]
+    finally:
+        reader.close()
+
+
+async def _nothing_listed(what: str) -> None:
+    return None
+
+
+class _CachedLists:
+    def __init__(self, reader: Any, workspace: str) -> None:
+        self._reader, self._workspace = reader, workspace
+
+    async def listed(self, what: str) -> tuple[list[str], list[str]] | None:
+        found = self._reader.discovered_now(self._workspace, what)
+        return None if found is None else (found[0], found[1])
+
+    async def life(self, dimension: str, entity: str) -> tuple[datetime, datetime] | None:
+        from collector.discovery import DETAILS
+
+        found = self._reader.discovered_now(self._workspace, f"{DETAILS[dimension].path}?{entity}")
+        if found is None:
+            raise LookupError(entity)
+        dates = found[0]
+        if not dates:
+            return None
+        return datetime.fromisoformat(dates[0]), datetime.fromisoformat(dates[1])
+
+
+class _ReadAsRun:
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    async def last_time(self, key: SeriesKey) -> str | None:
+        result: str | None = self._reader.last_time(key)
+        return result
+
+    async def covered(self, keys: Sequence[SeriesKey]) -> dict[SeriesKey, list[Interval]]:
+        result: dict[SeriesKey, list[Interval]] = self._reader.covered(keys)
+        return result
 
 
 async def collect(
@@ -117,26 +193,28 @@ async def collect(
             observer(event)
 
     started = time.monotonic()
-    with SQLiteStore(job.db, timezone=job.calendar.zone_name) as store:
-        ranges = series_ranges(job, store)
-        for s, _, _ in ranges:
-            report.for_series(s)
-        run_id = store.begin_run(job.command, _utc(clock))
+    settings = _client_settings(job)
+    store = await open_run_store(job.db)
+    try:
+        report.notices += store.notices
+        await store.prepare(job.workspace, job.calendar.zone_name)
+        await store.check_key(job.workspace, settings.api_key, rotated=job.key_rotated)
+        run_id = await store.begin_run(job.workspace, job.command, _utc(clock))
         outcome = "interrupted"
 
-        def sink(result: WindowResult) -> StoreOutcome:
-            stored = store.commit(result)
+        async def sink(result: WindowResult) -> StoreOutcome:
+            stored = await store.commit(result)
             ledger.add_done(result.window.series.key, result.covered)
             return stored
 
         try:
-            budget = WorkspaceBudget(job.rate, clock)
+            budgets = Budgets(job.rates, clock, on_raise=_raised(report))
             async with BrazeClient(
-                _client_settings(job), clock=clock, on_headers=_headers_to(budget, emit)
+                settings, clock=clock, on_headers=_headers_to(budgets, emit)
             ) as client:
                 scheduler = Scheduler(
                     fetcher=client,
-                    budget=budget,
+                    budgets=budgets,
                     aligner=Aligner(),
                     policy=job.retry,
                     clock=clock,
@@ -150,8 +228,11 @@ async def collect(
                     ),
                     rng=rng or random.Random(),
                 )
-                await _passes(job, store, ranges, ledger, scheduler, emit, report)
-            _note_gaps(plan(ranges, store.covered([s.key for s, _, _ in ranges])), report)
+                ranges = await _fan_out(job, store, scheduler, clock, report)
+                if ranges is not None:
+                    await _passes(job, store, ranges, ledger, scheduler, emit, report)
+                    final = plan(ranges, await store.covered([s.key for s, _, _ in ranges]))
+                    _note_gaps(final, report)
             outcome = (
                 "complete" if report.complete else "stopped" if report.stopped else "incomplete"
             )
@@ -160,28 +241,102 @@ async def collect(
             outcome = "auth-failed"
         finally:
             report.duration_s = time.monotonic() - started
-            store.finish_run(
-                run_id,
-                _utc(clock),
-                outcome,
-                requests=report.requests,
-                inserted=report.inserted,
-                revised=report.revised,
-            )
+            await store.finish_run(run_id, _utc(clock), outcome, report)
+    finally:
+        await store.close()
     emit(RunFinished(report))
     return report
 
 
+async def discover(
+    job: Job, *, clock: Clock | None = None
+) -> dict[str, tuple[list[str], list[str]]]:
+    """Fetch (or read from the cache) every list the job's streams' '*' would use."""
+    from collector.discovery import LIST_OF_DIMENSION
+
+    clock = clock or SystemClock()
+    report = RunReport()
+    settings = _client_settings(job)
+    store = await open_run_store(job.db)
+    try:
+        await store.check_key(job.workspace, settings.api_key, rotated=job.key_rotated)
+        budgets = Budgets(job.rates, clock)
+        async with BrazeClient(settings, clock=clock, on_headers=budgets.observe) as client:
+            scheduler = Scheduler(
+                fetcher=client,
+                budgets=budgets,
+                aligner=Aligner(),
+                policy=job.retry,
+                clock=clock,
+                sink=_no_sink,
+                emit=lambda event: None,
+                report=report,
+            )
+            discovery = Discovery(
+                scheduler.get_json, store, job.workspace, job.discovery_ttl_s, clock.time
+            )
+            wanted = dict.fromkeys(
+                LIST_OF_DIMENSION[d]
+                for s in job.streams
+                for d in s.dimensions
+                if d in LIST_OF_DIMENSION and "*" in job.selectors[d]
+            )
+            return {what: await discovery.listed(what) for what in wanted}
+    finally:
+        await store.close()
+
+
+async def _no_sink(result: WindowResult) -> StoreOutcome:
+    raise AssertionError("discover stores no windows")
+
+
+async def _fan_out(
+    job: Job, store: RunStore, scheduler: Scheduler, clock: Clock, report: RunReport
+) -> Ranges | None:
+    """The run's series and ranges; lists and details a '*' needs are fetched (or read from the
+    cache). A list that cannot be read fails the streams that need it, not the run."""
+    discovery = Discovery(scheduler.get_json, store, job.workspace, job.discovery_ttl_s, clock.time)
+
+    async def listed(what: str) -> tuple[list[str], list[str]] | None:
+        try:
+            return await discovery.listed(what)
+        except (ApiError, AuthError) as exc:
+            if isinstance(exc, AuthError) and exc.status != 403:
+                raise
+            report.discovery_errors.append(f"listing {what}: {exc}")
+            return [], []
+
+    async def life(dimension: str, entity: str) -> tuple[datetime, datetime] | None:
+        try:
+            return await discovery.life(dimension, entity)
+        except (ApiError, AuthError) as exc:
+            if isinstance(exc, AuthError) and exc.status != 403:
+                raise
+            report.discovery_errors.append(f"details of {entity!r}: {exc}")
+            raise LookupError(entity) from exc
+
+    try:
+        fan = await fan_out(job, listed, life, _utc(clock))
+    except StopRun:
+        return None
+    report.skipped = fan.skipped
+    report.discovery_requests = discovery.requests
+    ranges = await series_ranges(job, store, fan)
+    for s, _, _ in ranges:
+        report.for_series(s)
+    return ranges
+
+
 async def _passes(
     job: Job,
-    store: Store,
-    ranges: list[tuple[Series, int, int]],
+    store: RunStore,
+    ranges: Ranges,
     ledger: _Ledger,
     scheduler: Scheduler,
     emit: Observer,
     report: RunReport,
 ) -> None:
-    first = make_plan(job, store, ranges, ledger)
+    first = await make_plan(job, store, ranges, ledger)
     report.planned_windows = first.requests
     probe = first.probe()
     if probe is None:
@@ -189,19 +344,30 @@ async def _passes(
     emit(PassStarted("probe", 1, probe.units))
     await scheduler.run([probe])
     for n in range(1 + MAX_REPAIR_PASSES):
-        current = make_plan(job, store, ranges, ledger)
+        current = await make_plan(job, store, ranges, ledger)
         if current.requests == 0 or report.stopped:
             return
         emit(PassStarted("main" if n == 0 else f"repair {n}", current.requests, current.missing))
         await scheduler.run(current.windows())
 
 
-def _headers_to(budget: WorkspaceBudget, emit: Observer) -> Callable[[Mapping[str, str]], None]:
-    """Feed every response's headers to the budget; tell observers the quota a few times a second."""
+def _raised(report: RunReport) -> Callable[[str, Rate, Rate], None]:
+    def note(pool: str, old: Rate, new: Rate) -> None:
+        report.notices.append(
+            f"the {pool} pool's responses announce X-RateLimit-Limit {new.count:g}/h, more than "
+            f"the {old} it started at: following the announced limit"
+        )
+
+    return note
+
+
+def _headers_to(budgets: Budgets, emit: Observer) -> Callable[[str, Mapping[str, str]], None]:
+    """Feed every response's headers to its pool's budget; tell observers the quota a few times
+    a second."""
     last = [0.0]
 
-    def on_headers(headers: Mapping[str, str]) -> None:
-        budget.observe(headers)
+    def on_headers(path: str, headers: Mapping[str, str]) -> None:
+        budgets.observe(path, headers)
         now = time.monotonic()
         if now - last[0] >= QUOTA_EVENT_INTERVAL_S and (quota := read_quota(headers)) is not None:
             last[0] = now

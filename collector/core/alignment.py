@@ -45,7 +45,7 @@ class Aligner:
     def request_for(self, window: Window) -> Request:
         if self.reading is Reading.INCLUSIVE:
             return Request(end=window.hi - 1, length=window.units)
-        if self.reading is Reading.UNKNOWN and window.units < window.series.endpoint.max_length:
+        if self.reading is Reading.UNKNOWN and window.units < window.series.stream.max_length:
             return Request(end=window.hi, length=window.units + 1)
         return Request(end=window.hi, length=window.units)
 

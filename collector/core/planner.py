@@ -63,7 +63,7 @@ class SeriesPlan:
 
     @property
     def max_length(self) -> int:
-        return self.series.endpoint.max_length
+        return self.series.stream.max_length
 
     @property
     def requests(self) -> int:

@@ -20,7 +20,7 @@ from collector import __version__
 from collector.budget.local import server_wait
 from collector.clock import Clock
 from collector.core.alignment import Request
-from collector.core.models import Point, Window
+from collector.core.models import Window
 from collector.core.units import utc_z
 from collector.errors import (
     ApiError,
@@ -32,7 +32,7 @@ from collector.errors import (
     ServerError,
     TransportError,
 )
-from collector.response import parse_body
+from collector.response import Parsed, parse_body
 
 DEFAULT_TIMEOUT_S = 30.0
 USER_AGENT = f"collector/{__version__} (+braze data_series bulk export)"
@@ -94,7 +94,7 @@ class BrazeClient:
         settings: ClientSettings,
         *,
         clock: Clock,
-        on_headers: Callable[[Mapping[str, str]], None] = lambda headers: None,
+        on_headers: Callable[[str, Mapping[str, str]], None] = lambda path, headers: None,
     ) -> None:
         self._clock = clock
         self._endpoint = check_endpoint(settings.endpoint)
@@ -133,26 +133,56 @@ class BrazeClient:
             await self._session.close()
 
     def params(self, window: Window, request: Request) -> dict[str, str]:
+        """The query of one attempt: aiohttp percent-encodes every value (names are free text)."""
         series = window.series
+        stream = series.stream
         params = {
             "length": str(request.length),
-            "unit": series.unit.value,
             "ending_at": utc_z(series.calendar.start(series.unit, request.end)),
         }
-        if series.app_id:
-            params["app_id"] = series.app_id
-        if series.segment_id:
-            params["segment_id"] = series.segment_id
+        if not stream.daily_only:
+            params["unit"] = series.unit.value
+        for name, value in zip(stream.dimensions, series.dims, strict=True):
+            if value:
+                params[name] = value
+        params.update(stream.extra_params)
         return params
 
-    async def fetch(self, window: Window, request: Request) -> list[Point]:
+    async def fetch(self, window: Window, request: Request) -> Parsed:
         """One attempt at one window: the points the server returned, validated."""
+        body = await self._get(
+            window.series.stream.path,
+            self.params(window, request),
+            window=window,
+            permission=window.series.stream.permission,
+        )
+        return parse_body(window, body)
+
+    async def get_json(self, path: str, params: Mapping[str, str], *, permission: str) -> object:
+        """One attempt at a list or details endpoint: its JSON body (a dict), checked."""
+        body = await self._get(path, params, window=None, permission=permission)
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise PayloadError(f"{path}: the body is not valid JSON ({len(body)} bytes)") from exc
+        if not isinstance(doc, dict) or doc.get("message", "success") != "success":
+            raise PayloadError(f"{path}: the body is not a success object: {body[:80]!r}")
+        return doc
+
+    async def _get(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        window: Window | None,
+        permission: str,
+    ) -> bytes:
         session = self._session
         if session is None or self._closed:
             raise RuntimeError("use the client inside `async with`")
-        url = self._endpoint + window.series.endpoint.path
+        url = self._endpoint + path
         try:
-            async with session.get(url, params=self.params(window, request)) as response:
+            async with session.get(url, params=params) as response:
                 body = await response.read()
                 status, headers = response.status, response.headers
         except TimeoutError as exc:
@@ -168,16 +198,20 @@ class BrazeClient:
                 f"connection failed: {type(exc).__name__}: {exc}", window=window
             ) from exc
         if status != 401:
-            self._on_headers(headers)
+            self._on_headers(path, headers)
         if status == 200:
-            return parse_body(window, body)
-        raise self._status_error(window, status, headers, body)
+            return body
+        raise self._status_error(window, permission, status, headers, body)
 
     def _status_error(
-        self, window: Window, status: int, headers: Mapping[str, str], body: bytes
+        self,
+        window: Window | None,
+        permission: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
     ) -> ApiError:
         said = _message(body)
-        permission = window.series.endpoint.permission
         if status == 401:
             return AuthError(
                 f"401 Unauthorized ({said}): the API key was refused; check BRAZE_API_KEY and that "
@@ -201,7 +235,9 @@ class BrazeClient:
         if status >= 500:
             return ServerError(f"{status} server error ({said})", window=window, status=status)
         return RequestRejected(
-            f"{status} rejected ({said}); check the app_id and segment_id of this series",
+            f"{status} rejected ({said}); check the ids of this series"
+            if window is not None
+            else f"{status} rejected ({said})",
             window=window,
             status=status,
         )

@@ -26,9 +26,9 @@ from collector.observe.summary import series_fields
 def window_fields(window: Window) -> dict[str, Any]:
     s = window.series
     return {
-        "endpoint": s.endpoint.name,
-        "app_id": s.app_id,
-        "segment_id": s.segment_id,
+        "stream": s.stream.name,
+        **dict(zip(s.stream.dimensions, s.dims, strict=True)),
+        "workspace": s.workspace,
         "unit": s.unit.value,
         "first": s.calendar.key(s.unit, window.lo),
         "last": s.calendar.key(s.unit, window.hi - 1),
@@ -51,6 +51,10 @@ def summary_fields(report: RunReport) -> dict[str, Any]:
         "rate_limit_per_s": round(report.rate_limit_per_s, 2),
         "fatal": report.fatal,
         "stopped": report.stopped,
+        "skipped": report.skipped,
+        "discovery_errors": report.discovery_errors,
+        "discovery_requests": report.discovery_requests,
+        "notices": report.notices,
         "series": series_fields(report),
     }
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from collector.budget.local import WorkspaceBudget
+from collector.budget.pools import Budgets
 from collector.clock import Clock
 from collector.core.alignment import Aligner, Request
-from collector.core.models import Point, RunReport, StoreOutcome, Window, WindowResult
+from collector.core.models import RunReport, SeriesKey, StoreOutcome, Window, WindowResult
 from collector.errors import ApiError, AuthError, RateLimited, RequestRejected
 from collector.http.retry import RetryPolicy, retrying
 from collector.observe.events import (
@@ -29,6 +29,7 @@ from collector.observe.events import (
     WindowFailed,
     WindowStored,
 )
+from collector.response import Parsed
 
 DEFAULT_CONCURRENCY = 8
 
@@ -52,10 +53,18 @@ class _Stop(Exception):
     """A budget is spent: the window is left for the next run, not failed."""
 
 
+class StopRun(Exception):
+    """A budget was spent during discovery: the run ends early, as with a window."""
+
+
 class Fetcher(Protocol):
     """One attempt at one window (the HTTP client, or a fake in tests)."""
 
-    async def fetch(self, window: Window, request: Request) -> list[Point]: ...
+    async def fetch(self, window: Window, request: Request) -> Parsed: ...
+
+    async def get_json(
+        self, path: str, params: Mapping[str, str], *, permission: str
+    ) -> object: ...
 
 
 @dataclass
@@ -63,17 +72,18 @@ class Scheduler:
     """Runs windows concurrently; everything it learns goes to `sink`, `emit` and `report`."""
 
     fetcher: Fetcher
-    budget: WorkspaceBudget
+    budgets: Budgets
     aligner: Aligner
     policy: RetryPolicy
     clock: Clock
-    sink: Callable[[WindowResult], StoreOutcome]
+    sink: Callable[[WindowResult], Awaitable[StoreOutcome]]
     emit: Callable[[Event], None]
     report: RunReport
     concurrency: int = DEFAULT_CONCURRENCY
     limits: RunLimits = field(default_factory=RunLimits)
     rng: random.Random = field(default_factory=random.Random)
-    rejected_series: set[tuple[str, str, str, str]] = field(default_factory=set)
+    rejected_series: set[SeriesKey] = field(default_factory=set)
+    refused_streams: dict[str, str] = field(default_factory=dict)  # stream → the 403's message
 
     async def run(self, windows: Iterable[Window]) -> None:
         """Fetch every window; returns when all are stored or failed."""
@@ -107,6 +117,10 @@ class Scheduler:
         if window.series.key in self.rejected_series:
             series_report.failed_windows += 1
             return
+        refused = self.refused_streams.get(window.series.stream.name)
+        if refused is not None:
+            series_report.refused = refused
+            return
         attempts = 0
         try:
             async for attempt in retrying(
@@ -114,12 +128,18 @@ class Scheduler:
             ):
                 with attempt:
                     attempts += 1
-                    request, points = await self._attempt(window)
-                    covered = self._learn(window, request, points)
+                    request, parsed = await self._attempt(window)
+                    covered = self._learn(window, request, parsed)
         except _Stop:
             return
-        except AuthError:
-            raise
+        except AuthError as exc:
+            if exc.status != 403:
+                raise
+            # Keys are often scoped: a 403 fails this stream only, the others go on.
+            self.refused_streams.setdefault(window.series.stream.name, str(exc))
+            series_report.refused = str(exc)
+            self.emit(WindowFailed(window, attempts, type(exc).__name__, str(exc)))
+            return
         except ApiError as exc:
             if isinstance(exc, RequestRejected):
                 self.rejected_series.add(window.series.key)
@@ -131,45 +151,76 @@ class Scheduler:
         result = WindowResult(
             window=window,
             covered=covered,
-            points=tuple(p for p in points if lo <= p.ordinal < hi),
+            points=tuple(p for p in parsed.points if lo <= p.ordinal < hi),
             fetched_at=datetime.fromtimestamp(self.clock.time(), UTC),
+            raw=tuple(r for r in parsed.raw if lo <= r[0] < hi),
         )
-        outcome = self.sink(result)
+        outcome = await self.sink(result)
         series_report.windows += 1
         series_report.inserted += outcome.inserted
         series_report.revised += outcome.revised
+        series_report.removed += outcome.removed
         self.emit(WindowStored(result, outcome, attempts))
 
-    async def _attempt(self, window: Window) -> tuple[Request, list[Point]]:
+    async def _attempt(self, window: Window) -> tuple[Request, Parsed]:
+        pool = window.series.stream.pool
+        await self._take(pool)
+        request = self.aligner.request_for(window)
+        try:
+            parsed = await self.fetcher.fetch(window, request)
+        except ApiError as exc:
+            self._failed(pool, exc)
+            raise
+        self.report.statuses[200] += 1
+        return request, parsed
+
+    async def get_json(
+        self, path: str, params: Mapping[str, str], pool: str, permission: str
+    ) -> Any:
+        """One list or details request, paid for from `pool`'s budget and retried like a
+        window; a spent --max-requests/--deadline raises `StopRun`."""
+        async for attempt in retrying(
+            self.policy, self.clock, on_retry=self._on_retry, rng=self.rng
+        ):
+            with attempt:
+                try:
+                    await self._take(pool)
+                except _Stop as stop:
+                    raise StopRun(str(stop)) from None
+                try:
+                    doc = await self.fetcher.get_json(path, params, permission=permission)
+                except ApiError as exc:
+                    self._failed(pool, exc)
+                    raise
+                self.report.statuses[200] += 1
+                return doc
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _take(self, pool: str) -> None:
         stop = self.limits.reason(self.report.requests, self.clock.time())
         if stop is not None:
             self.report.stopped = self.report.stopped or stop
             raise _Stop(stop)
         self.report.requests += 1  # counted before the wait, so the budget is never overshot
-        await self.budget.acquire()
-        request = self.aligner.request_for(window)
-        try:
-            points = await self.fetcher.fetch(window, request)
-        except ApiError as exc:
-            self.report.statuses[exc.status or 0] += 1
-            if isinstance(exc, RateLimited):
-                self._pause(exc)
-            raise
-        self.report.statuses[200] += 1
-        return request, points
+        await self.budgets[pool].acquire()
 
-    def _learn(self, window: Window, request: Request, points: list[Point]) -> tuple[int, int]:
+    def _failed(self, pool: str, exc: ApiError) -> None:
+        self.report.statuses[exc.status or 0] += 1
+        if isinstance(exc, RateLimited):
+            self._pause(pool, exc)
+
+    def _learn(self, window: Window, request: Request, parsed: Parsed) -> tuple[int, int]:
         before = self.aligner.reading
-        covered = self.aligner.covered(window, request, points)
+        covered = self.aligner.covered(window, request, parsed.buckets)
         if self.aligner.reading is not before:
             self.report.alignment = self.aligner.reading.value
             self.emit(ReadingLearned(self.aligner.reading.value))
         return covered
 
-    def _pause(self, exc: RateLimited) -> None:
+    def _pause(self, pool: str, exc: RateLimited) -> None:
         self.report.rate_limited += 1
         seconds = exc.wait if exc.wait is not None else self.policy.backoff(1, self.rng)
-        until = self.budget.pause_for(seconds, jitter=self.policy.rate_limit_jitter_s)
+        until = self.budgets[pool].pause_for(seconds, jitter=self.policy.rate_limit_jitter_s)
         self.emit(RatePaused(until=until, seconds=until - self.clock.time()))
 
     def _on_retry(self, exc: ApiError, attempt: int, wait_s: float) -> None:
