@@ -6,14 +6,14 @@ import pytest
 
 from collector.core.alignment import Aligner, Reading, Request
 from collector.core.models import Point, Series, Window
+from collector.core.streams import SESSIONS
 from collector.core.units import Calendar, Unit
-from collector.endpoints import SESSIONS
 from collector.errors import PayloadError, SeriesMismatch
 from collector.response import parse_body
 
 CAL = Calendar("UTC")
-DAY = Series(SESSIONS, "", "", Unit.DAY, CAL)
-HOUR = Series(SESSIONS, "", "", Unit.HOUR, Calendar("America/New_York"))
+DAY = Series(SESSIONS, ("", ""), Unit.DAY, CAL)
+HOUR = Series(SESSIONS, ("", ""), Unit.HOUR, Calendar("America/New_York"))
 
 
 def pts(lo: int, hi: int) -> list[Point]:
@@ -79,7 +79,7 @@ def body(entries, message="success") -> bytes:
 def test_parse_body_reads_days_and_every_hour_form():
     """Day dates; hour Z, offset, fractional and naive (workspace zone) forms agree."""
     w = Window(DAY, 0, 1, 0, 1)
-    [p] = parse_body(w, body([{"time": "2024-03-01", "sessions": 5}]))
+    [p] = parse_body(w, body([{"time": "2024-03-01", "sessions": 5}])).points
     assert CAL.key(Unit.DAY, p.ordinal) == "2024-03-01" and p.value == 5
     hw = Window(HOUR, 0, 1, 0, 1)
     forms = [
@@ -89,7 +89,7 @@ def test_parse_body_reads_days_and_every_hour_form():
         "2024-07-01T08:00:00",
         "2024-07-01T08:00:00-0400",
     ]
-    ordinals = {parse_body(hw, body([{"time": f, "sessions": 1}]))[0].ordinal for f in forms}
+    ordinals = {parse_body(hw, body([{"time": f, "sessions": 1}])).points[0].ordinal for f in forms}
     assert len(ordinals) == 1
 
 
@@ -105,7 +105,7 @@ def test_naive_fall_back_hours_resolve_in_order():
             "2024-11-03T02:00:00",
         )
     ]
-    ordinals = [p.ordinal for p in parse_body(hw, body(entries))]
+    ordinals = [p.ordinal for p in parse_body(hw, body(entries)).points]
     assert ordinals == list(range(ordinals[0], ordinals[0] + 4))
 
 

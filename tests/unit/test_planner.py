@@ -6,14 +6,14 @@ import pytest
 
 from collector.core.models import Series
 from collector.core.planner import gaps, merge, plan, tile
+from collector.core.streams import SESSIONS
 from collector.core.units import Calendar, Unit
-from collector.endpoints import SESSIONS
 
 CAL = Calendar("UTC")
 
 
 def series(app: str = "", unit: Unit = Unit.DAY, cal: Calendar = CAL) -> Series:
-    return Series(SESSIONS, app, "", unit, cal)
+    return Series(SESSIONS, (app, ""), unit, cal)
 
 
 @pytest.mark.parametrize(
