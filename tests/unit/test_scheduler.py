@@ -5,16 +5,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collector.budget.local import Rate, WorkspaceBudget
+from collector.budget.local import Rate
+from collector.budget.pools import Budgets
 from collector.clock import VirtualClock
 from collector.core.alignment import Aligner, Reading, Request
 from collector.core.models import Point, RunReport, Series, StoreOutcome, Window
 from collector.core.planner import plan
+from collector.core.streams import SESSIONS
 from collector.core.units import Calendar, Unit
-from collector.endpoints import SESSIONS
 from collector.errors import AuthError, RateLimited, RequestRejected, ServerError
 from collector.http.retry import RetryPolicy
 from collector.observe.events import RatePaused, RetryScheduled, WindowFailed, WindowStored
+from collector.response import Parsed
 from collector.work.scheduler import Scheduler
 
 CAL = Calendar("UTC")
@@ -22,7 +24,7 @@ START = CAL.ordinal(Unit.DAY, datetime(2020, 1, 1, tzinfo=UTC))
 
 
 def series(app=""):
-    return Series(SESSIONS, app, "", Unit.DAY, CAL)
+    return Series(SESSIONS, (app, ""), Unit.DAY, CAL)
 
 
 class FakeFetcher:
@@ -44,22 +46,28 @@ class FakeFetcher:
             await asyncio.sleep(self.delay)
             if n in self.script:
                 raise self.script[n](window)
-            return [Point(o, 1) for o in range(request.end - request.length, request.end)]
+            return answer(request)
         finally:
             self.in_flight -= 1
+
+
+def answer(request: Request) -> Parsed:
+    """One session per bucket, as an exclusive-reading server answers `request`."""
+    lo = request.end - request.length
+    return Parsed([Point(o, 1, "sessions") for o in range(lo, request.end)])
 
 
 def make(fetcher, clock=None, concurrency=4, policy=None):
     clock = clock or VirtualClock(1_700_000_000)
     events, stored = [], []
 
-    def sink(result):
+    async def sink(result):
         stored.append(result)
         return StoreOutcome(len(result.points), 0, 0)
 
     sched = Scheduler(
         fetcher=fetcher,
-        budget=WorkspaceBudget(Rate.parse("100000/s"), clock),
+        budgets=Budgets({"default": Rate.parse("100000/s")}, clock),
         aligner=Aligner(Reading.EXCLUSIVE),
         policy=policy or RetryPolicy.for_tests(max_retries=3),
         clock=clock,
@@ -118,7 +126,7 @@ async def test_a_400_fails_its_series_only():
     async def fetch(window, request):
         if window.series.app_id == "bad":
             raise RequestRejected("400 Invalid app_id", window=window, status=400)
-        return [Point(o, 1) for o in range(request.end - request.length, request.end)]
+        return answer(request)
 
     fetcher = FakeFetcher()
     fetcher.fetch = fetch
