@@ -1,5 +1,6 @@
 """Settings: file < env < flags, and every bad input a short ConfigError naming the fix."""
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 
 from collector.config import build_job, load_file, settings_from
 from collector.errors import ConfigError
+from collector.fanout import fan_out
 
 NOW = datetime(2024, 6, 15, 10, 30, tzinfo=UTC)
 ENV = {"BRAZE_API_KEY": "k-123", "BRAZE_REST_ENDPOINT": "https://rest.iad-01.braze.com"}
@@ -16,10 +18,21 @@ def job(command="backfill", env=ENV, **flags):
     return build_job(command, settings_from({}, flags), env=env, now=NOW)
 
 
+def series_of(j):
+    """The job's series as fan-out makes them (no '*', so nothing is listed)."""
+
+    async def nothing_listed(what):
+        raise AssertionError(f"no '*' was asked for, yet {what} was listed")
+
+    return [s for s, _, _ in asyncio.run(fan_out(j, nothing_listed, None, NOW)).ranges]
+
+
 def test_defaults_are_the_workspace_total_without_segment_up_to_the_last_complete_unit():
     """No --app-id/--segment-id: one series; --end defaults to the current (partial) unit."""
     j = job(start="2024-06-01")
-    assert [(s.app_id, s.segment_id) for s in j.series] == [("", "")]
+    assert [(s.stream.name, s.app_id, s.segment_id) for s in series_of(j)] == [
+        ("sessions", "", "")
+    ]
     assert j.end - j.start == 14
     hourly = job(start="2024-06-15T00:00:00Z", unit="hour")
     assert hourly.end - hourly.start == 10
@@ -28,7 +41,8 @@ def test_defaults_are_the_workspace_total_without_segment_up_to_the_last_complet
 def test_series_are_apps_times_segments():
     """Every app (or total) × every segment (or none)."""
     j = job(start="2024-06-01", app_id=["", "a", "b", "a"], segment_id=["", "s"])
-    assert len(j.series) == 6
+    got = [(s.app_id, s.segment_id) for s in series_of(j)]
+    assert sorted(got) == sorted((a, g) for a in ("", "a", "b") for g in ("", "s"))
 
 
 def test_flags_override_the_file_and_the_file_overrides_defaults(tmp_path):
