@@ -11,8 +11,8 @@ from aioresponses import aioresponses
 from collector.clock import VirtualClock
 from collector.core.alignment import Aligner, Reading
 from collector.core.models import Series, Window
+from collector.core.streams import SESSIONS
 from collector.core.units import Calendar, Unit
-from collector.endpoints import SESSIONS
 from collector.errors import AuthError, RateLimited, RequestRejected, ServerError
 from collector.http.client import BrazeClient, ClientSettings
 
@@ -33,14 +33,16 @@ UTC_CAL = Calendar("UTC")
 
 
 def window(app="", segment="", unit=Unit.DAY, cal=UTC_CAL):
-    s = Series(SESSIONS, app, segment, unit, cal)
+    s = Series(SESSIONS, (app, segment), unit, cal)
     hi = cal.from_key(unit, "2024-03-01" if unit is Unit.DAY else "2024-03-01T00:00:00Z")
     return Window(s, hi - 100, hi, hi - 1000, hi)
 
 
-async def fetch_params(w, status=200, payload=None, headers=None, reading=Reading.EXCLUSIVE):
+async def fetch_params(
+    w, status=200, payload=None, headers=None, reading=Reading.EXCLUSIVE, seen=None
+):
     clock = VirtualClock(1_700_000_000)
-    seen = []
+    seen = [] if seen is None else seen
     with aioresponses() as mock:
         mock.get(
             URL,
@@ -50,7 +52,9 @@ async def fetch_params(w, status=200, payload=None, headers=None, reading=Readin
             response_class=_Response,
         )
         async with BrazeClient(
-            ClientSettings(BASE, KEY), clock=clock, on_headers=seen.append
+            ClientSettings(BASE, KEY),
+            clock=clock,
+            on_headers=lambda path, got: seen.append((path, dict(got))),
         ) as client:
             try:
                 await client.fetch(w, Aligner(reading).request_for(w))
@@ -121,11 +125,18 @@ async def test_429_carries_the_servers_wait_and_headers_are_observed():
         "X-RateLimit-Limit": "5",
         "X-RateLimit-Reset": "1700000060",
     }
+    seen = []
     with pytest.raises(RateLimited) as info:
         await fetch_params(
-            window(), status=429, payload={"message": "Rate limit exceeded"}, headers=headers
+            window(),
+            status=429,
+            payload={"message": "Rate limit exceeded"},
+            headers=headers,
+            seen=seen,
         )
     assert info.value.wait == 12
+    [(path, observed)] = seen
+    assert path == "/sessions/data_series" and observed["X-RateLimit-Remaining"] == "0"
 
 
 def test_a_client_cannot_be_reused_after_close():

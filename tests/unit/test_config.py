@@ -30,9 +30,7 @@ def series_of(j):
 def test_defaults_are_the_workspace_total_without_segment_up_to_the_last_complete_unit():
     """No --app-id/--segment-id: one series; --end defaults to the current (partial) unit."""
     j = job(start="2024-06-01")
-    assert [(s.stream.name, s.app_id, s.segment_id) for s in series_of(j)] == [
-        ("sessions", "", "")
-    ]
+    assert [(s.stream.name, s.app_id, s.segment_id) for s in series_of(j)] == [("sessions", "", "")]
     assert j.end - j.start == 14
     hourly = job(start="2024-06-15T00:00:00Z", unit="hour")
     assert hourly.end - hourly.start == 10

@@ -23,7 +23,9 @@ BASE = CAL.from_key(Unit.DAY, "2020-01-01")
 def result(lo, hi, value=1, covered=None):
     lo, hi = lo + BASE, hi + BASE
     w = Window(S, lo, hi, 0, 10**7)
-    return WindowResult(w, covered or (lo, hi), tuple(Point(o, value, "sessions") for o in range(lo, hi)), T0)
+    return WindowResult(
+        w, covered or (lo, hi), tuple(Point(o, value, "sessions") for o in range(lo, hi)), T0
+    )
 
 
 def test_upsert_counts_new_revised_and_unchanged(tmp_path):
