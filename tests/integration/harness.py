@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,9 @@ from typing import Any
 
 from collector.clock import VirtualClock
 from collector.config import Job, build_job, settings_from
-from collector.core.models import RunReport
+from collector.core.models import DEFAULT_WORKSPACE, RunReport, Series, SeriesKey, dims_text
+from collector.core.streams import SESSIONS
+from collector.core.units import Unit
 from collector.demo import expected_points
 from collector.http.retry import RetryPolicy
 from collector.pipeline import collect
@@ -45,13 +48,31 @@ async def run(
     return await collect(make_job(sim, clock, db, command, **flags), clock=clock)
 
 
+def sessions_key(app: str = "", segment: str = "", unit: str = "day") -> SeriesKey:
+    """The report/store key of one sessions series of the default workspace."""
+    return (DEFAULT_WORKSPACE, SESSIONS.name, dims_text((app, segment)), Unit(unit).value)
+
+
 def stored(db: Path, unit: str) -> dict[tuple[str, str, str], int]:
-    """(app_id, segment_id, time) → value for one unit; asserts no bucket is stored twice."""
-    with SQLiteStore(db, timezone=None, read_only=True) as store:
-        rows = [(a, s, t, v) for a, s, u, t, v in store.iter_points("sessions") if u == unit]
-    out = {(a, s, t): v for a, s, t, v in rows}
-    assert len(out) == len(rows), "a bucket was stored twice"
-    return out
+    """(app_id, segment_id, time) → sessions value for one unit; asserts no bucket is stored
+    twice and that every point is a scalar sessions point."""
+    with SQLiteStore(db, read_only=True) as store:
+        points = [p for p in store.iter_points("default", "sessions") if p.unit == unit]
+    assert all((p.facet, p.metric) == ("", "sessions") for p in points), points[:3]
+    out = {(*p.dims, p.time): p.value for p in points}
+    assert len(out) == len(points), "a bucket was stored twice"
+    return out  # type: ignore[return-value]
+
+
+def job_series(job: Job) -> list[Series]:
+    """The sessions series a job without '*' fans out to: every app × every segment."""
+    assert [s.name for s in job.streams] == ["sessions"], job.streams
+    values = [job.selectors[d] for d in SESSIONS.dimensions]
+    assert not any("*" in v for v in values), "these tests name every id"
+    return [
+        Series(SESSIONS, dims, job.unit, job.calendar, job.workspace)
+        for dims in itertools.product(*values)
+    ]
 
 
 def truth(sim: Simulator, job: Job) -> dict[tuple[str, str, str], int]:
@@ -61,10 +82,12 @@ def truth(sim: Simulator, job: Job) -> dict[tuple[str, str, str], int]:
 
 
 def truth_range(sim: Simulator, job: Job, lo: int, hi: int) -> dict[tuple[str, str, str], int]:
-    return expected_points(sim, job.series, lo, hi)
+    """(app_id, segment_id, time) → the simulator's sessions value for buckets [lo, hi)."""
+    expected = expected_points(sim, job_series(job), lo, hi)
+    return {(*dims, t): v for (_stream, dims, t), v in expected.items()}
 
 
 def minimal_requests(job: Job) -> int:
     assert job.start is not None
     n = job.end - job.start
-    return len(job.series) * -(-n // job.endpoint.max_length)
+    return len(job_series(job)) * -(-n // SESSIONS.max_length)

@@ -7,7 +7,7 @@ import pytest
 from collector.clock import VirtualClock
 from collector.simulator import ApiKey, Faults, Segment, SimulatorConfig, Workspace, run_simulator
 
-from .harness import NOW, make_job, minimal_requests, run, stored, truth
+from .harness import NOW, make_job, minimal_requests, run, sessions_key, stored, truth
 
 APPS = ("app-ios", "app-android")
 FANOUT = {"app_id": ["", *APPS], "segment_id": ["", "vip"]}
@@ -131,24 +131,33 @@ async def test_a_rejected_app_fails_only_its_series(tmp_path):
         db = tmp_path / "c.db"
         report = await run(sim, clock, db, start="2023-06-01", app_id=["", "app-nope"])
         assert not report.complete and report.fatal is None
-        assert report.series[("sessions", "app-nope", "", "day")].failed_windows >= 1
-        assert report.series[("sessions", "", "", "day")].failed_windows == 0
+        assert report.series[sessions_key("app-nope")].failed_windows >= 1
+        assert report.series[sessions_key("")].failed_windows == 0
         assert {k[0] for k in stored(db, "day")} == {""}
 
 
-@pytest.mark.parametrize(
-    ("keys", "match"),
-    [
-        ((ApiKey("other"),), "BRAZE_API_KEY"),
-        ((ApiKey("sim-key", permissions=frozenset()),), "sessions.data_series"),
-    ],
-)
-async def test_auth_failures_end_the_run_naming_the_fix(tmp_path, keys, match):
-    """401 names the key variable; 403 names the missing permission; the run stops at once."""
+async def test_a_refused_key_ends_the_run_naming_the_fix(tmp_path):
+    """401 names the key variable; the run stops at once."""
     clock = VirtualClock(NOW)
+    async with run_simulator(config(keys=(ApiKey("other"),)), clock=clock) as sim:
+        report = await run(sim, clock, tmp_path / "c.db", start="2020-01-01", **FANOUT)
+        assert report.fatal is not None and "BRAZE_API_KEY" in report.fatal
+        assert len(sim.log) == 1
+
+
+async def test_a_missing_permission_refuses_its_stream_naming_the_fix(tmp_path):
+    """403 names the missing permission and refuses every series of that stream after one
+    request; it is not fatal (keys are often scoped), but the run is not complete."""
+    clock = VirtualClock(NOW)
+    keys = (ApiKey("sim-key", permissions=frozenset()),)
     async with run_simulator(config(keys=keys), clock=clock) as sim:
         report = await run(sim, clock, tmp_path / "c.db", start="2020-01-01", **FANOUT)
-        assert report.fatal is not None and match in report.fatal
+        assert report.fatal is None and not report.complete
+        assert len(report.series) == 6
+        for key in report.series:
+            refused = report.series[key].refused
+            assert refused is not None and "sessions.data_series" in refused
+            assert report.outcome(key) == "refused"
         assert len(sim.log) == 1
 
 
