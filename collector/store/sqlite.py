@@ -249,7 +249,9 @@ class SQLiteStore:
             for old in ("points", "coverage", "runs"):
                 self._db.execute(f"ALTER TABLE {old} RENAME TO v1_{old}")
             self._db.execute("DROP INDEX IF EXISTS coverage_series")
-            self._db.executescript(_SCHEMA.replace("CREATE", "\nCREATE"))
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)  # executescript would commit here
             self._db.execute(
                 "CREATE TEMP TABLE v1_map (endpoint, app_id, segment_id, unit, id INTEGER)"
             )
