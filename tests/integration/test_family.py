@@ -26,7 +26,6 @@ from .family import (
     NOW,
     ZONE,
     leaves,
-    make_job,
     raw_days,
     run,
     scalar_truth,
@@ -324,7 +323,7 @@ async def test_a_key_of_another_workspace_stops_before_any_request(tmp_path):
         start, _, _ = _span("day", clock)
         assert (await run(sim, clock, db, start=start, key="key-a")).complete
         sim.log.clear()
-        with pytest.raises(ConfigError, match="--workspace NAME.*--key-rotated"):
+        with pytest.raises(ConfigError, match=r"--workspace NAME.*--key-rotated"):
             await run(sim, clock, db, start=start, key="key-b")
         assert sim.log == []
         other = await run(sim, clock, db, start=start, key="key-b", workspace="second")
