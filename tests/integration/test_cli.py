@@ -153,17 +153,21 @@ def test_a_rerun_sends_nothing(capsys, monkeypatch, tmp_path, sim):
 
 
 @pytest.mark.parametrize(
-    ("key", "match"), [("unknown-key", "BRAZE_API_KEY"), ("no-perm", "sessions.data_series")]
+    ("key", "code", "match"),
+    [("unknown-key", 3, "BRAZE_API_KEY"), ("no-perm", 1, "sessions.data_series")],
 )
-def test_auth_failures_exit_3_naming_the_fix(capsys, monkeypatch, tmp_path, sim, key, match):
-    """401 → exit 3 naming the key variable; 403 → exit 3 naming the permission."""
-    code, out, err = cli(
+def test_auth_failures_exit_naming_the_fix(capsys, monkeypatch, tmp_path, sim, key, code, match):
+    """401 → exit 3 naming the key variable; 403 → its stream is refused (exit 1, incomplete)
+    naming the missing permission."""
+    got, out, err = cli(
         capsys,
         monkeypatch,
         ["backfill", "--start", "2024-01-01", "--db", tmp_path / "c.db", "--endpoint", sim.url],
         key=key,
     )
-    assert code == 3 and match in err and "Traceback" not in err
+    assert got == code and match in err and "Traceback" not in err
+    if code == 1:
+        assert "INCOMPLETE" in out and "refused" in out and match in out
     assert key not in out + err
 
 
@@ -191,7 +195,10 @@ def test_a_rejected_series_exits_1_and_keeps_the_rest(capsys, monkeypatch, tmp_p
     )
     assert code == 1 and "ghost" in out + err and "INCOMPLETE" in out
     code, out, _ = cli(capsys, monkeypatch, ["status", "--db", db])
-    assert "(total)" in out and "ghost" not in out
+    [total] = [line for line in out.splitlines() if "app_id=(all apps)" in line]
+    [ghost] = [line for line in out.splitlines() if "app_id=ghost" in line]
+    assert "2024-01-01 .. 2024-01-31, 31 buckets" in total and "last run: complete" in total
+    assert "no points, 0 buckets" in ghost and "last run: failed" in ghost and "400" in ghost
 
 
 def test_plan_sends_nothing_and_counts_requests(capsys, monkeypatch, tmp_path):
@@ -242,4 +249,4 @@ def test_help_explains_every_flag_with_its_default(capsys):
     ):
         assert flag in out
     flat = " ".join(out.split())
-    assert "default: 250000/h" in flat and "default: 8" in flat
+    assert "default 250000/h" in flat and "default: 8" in flat
