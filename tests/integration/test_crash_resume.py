@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -73,9 +74,17 @@ def wait_for_progress(proc: subprocess.Popen[str], db: Path, windows: int) -> No
 
 
 def stored(db: Path) -> dict[tuple[str, str, str], int]:
+    """(app_id, segment_id, day) → stored sessions, read with plain sqlite3 (schema 2)."""
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT app_id, segment_id, time, value FROM points").fetchall()
-    return {(a, s, t): v for a, s, t, v in rows}
+        rows = conn.execute(
+            "SELECT s.dims, p.time, p.value FROM points p JOIN series s ON s.id = p.series "
+            "WHERE s.stream = 'sessions' AND s.unit = 'day' AND p.facet = '' "
+            "AND p.metric = 'sessions'"
+        ).fetchall()
+        assert conn.execute("SELECT count(*) FROM points").fetchone()[0] == len(rows)
+    out = {(*json.loads(dims), t): v for dims, t, v in rows}
+    assert len(out) == len(rows), "a bucket was stored twice"
+    return out
 
 
 def truth(sim, db: Path) -> dict[tuple[str, str, str], int]:
