@@ -23,8 +23,8 @@ from collector.core.models import (
     Window,
     WindowResult,
 )
+from collector.core.streams import SESSIONS
 from collector.core.units import Calendar, Unit
-from collector.endpoints import SESSIONS
 from collector.observe.events import (
     PassStarted,
     QuotaSeen,
@@ -37,7 +37,7 @@ from collector.observe.progress import RichProgress
 from collector.observe.summary import print_table
 from collector.simulator import Faults, Segment, SimulatorConfig, Workspace, run_simulator
 
-from .harness import NOW, run
+from .harness import NOW, run, sessions_key
 from .threaded import simulator_thread
 
 KEY = "sim-key"
@@ -91,12 +91,12 @@ def filled_db(sim, tmp_path_factory):
 
 
 def window_result(n_points: int) -> WindowResult:
-    s = Series(SESSIONS, "a", "", Unit.DAY, Calendar("UTC"))
+    s = Series(SESSIONS, ("a", ""), Unit.DAY, Calendar("UTC"))
     w = Window(s, 800_000, 800_000 + n_points, 800_000, 800_100)
     return WindowResult(
         w,
         (w.lo, w.hi),
-        tuple(Point(o, 1) for o in range(w.lo, w.hi)),
+        tuple(Point(o, 1, "sessions") for o in range(w.lo, w.hi)),
         datetime(2024, 1, 1, tzinfo=UTC),
     )
 
@@ -121,7 +121,7 @@ def test_progress_shows_windows_points_rate_retries_429s_and_quota():
 def test_summary_table_lists_every_series_with_gaps_left():
     """The end-of-run table has a row per series and the headline."""
     report = RunReport(requests=7, planned_windows=7)
-    s = report.series.setdefault(("sessions", "app-ios", "", "day"), SeriesReport())
+    s = report.series.setdefault(sessions_key("app-ios"), SeriesReport())
     s.windows, s.inserted, s.missing, s.gaps = 7, 700, 3, ["2024-01-01..2024-01-03"]
     out = io.StringIO()
     print_table(report, Console(file=out, width=160, color_system=None))
