@@ -155,6 +155,8 @@ class Scheduler:
             if isinstance(exc, RateLimited):
                 self._pause(exc)
             raise
+        finally:
+            self.budget.release()
         self.report.statuses[200] += 1
         return request, points
 
