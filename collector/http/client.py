@@ -120,6 +120,12 @@ class BrazeClient:
             connector=aiohttp.TCPConnector(limit=self._settings.max_connections),
             raise_for_status=False,
         )
+        # aiohttp re-sends an idempotent request once, silently, when a connection drops
+        # (ServerDisconnectedError/ClientOSError): a request the budget never paid for and the
+        # run never counted. There is no public switch; this private flag is the one aiohttp's
+        # own test client clears (aiohttp/test_utils.py). A dropped attempt surfaces as a
+        # TransportError and our retry loop sends the next one, through the budget.
+        self._session._retry_connection = False
         return self
 
     async def __aexit__(
