@@ -13,14 +13,14 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from collector.budget.local import WorkspaceBudget
 from collector.clock import Clock
 from collector.core.alignment import Aligner, Request
 from collector.core.models import Point, RunReport, StoreOutcome, Window, WindowResult
 from collector.errors import ApiError, AuthError, RateLimited, RequestRejected
-from collector.http.retry import RetryPolicy, retrying
+from collector.http.retry import FailingTime, RetryPolicy, retrying
 from collector.observe.events import (
     Event,
     RatePaused,
@@ -108,13 +108,19 @@ class Scheduler:
             series_report.failed_windows += 1
             return
         attempts = 0
+        failing = FailingTime(self.clock)
         try:
             async for attempt in retrying(
-                self.policy, self.clock, on_retry=self._on_retry, rng=self.rng
+                self.policy,
+                self.clock,
+                on_retry=self._on_retry,
+                rng=self.rng,
+                failing=failing,
+                sleep=self._backoff,
             ):
                 with attempt:
                     attempts += 1
-                    request, points = await self._attempt(window)
+                    request, points = await self._attempt(window, failing)
                     covered = self._learn(window, request, points)
         except _Stop:
             return
@@ -140,13 +146,15 @@ class Scheduler:
         series_report.revised += outcome.revised
         self.emit(WindowStored(result, outcome, attempts))
 
-    async def _attempt(self, window: Window) -> tuple[Request, list[Point]]:
-        stop = self.limits.reason(self.report.requests, self.clock.time())
-        if stop is not None:
-            self.report.stopped = self.report.stopped or stop
-            raise _Stop(stop)
+    async def _attempt(self, window: Window, failing: FailingTime) -> tuple[Request, list[Point]]:
+        self._check_limits()
         self.report.requests += 1  # counted before the wait, so the budget is never overshot
-        await self.budget.acquire()
+        try:
+            with failing.waiting():  # waiting for the workspace is not failing
+                await self._acquire()
+        except _Stop:
+            self.report.requests -= 1  # not sent
+            raise
         request = self.aligner.request_for(window)
         try:
             points = await self.fetcher.fetch(window, request)
@@ -159,6 +167,50 @@ class Scheduler:
             self.budget.release()
         self.report.statuses[200] += 1
         return request, points
+
+    def _check_limits(self) -> None:
+        stop = self.limits.reason(self.report.requests, self.clock.time())
+        if stop is not None:
+            self._stop(stop)
+
+    def _stop(self, reason: str) -> NoReturn:
+        self.report.stopped = self.report.stopped or reason
+        raise _Stop(reason)
+
+    async def _acquire(self) -> None:
+        """Take a token from the budget, unless the deadline comes first (then `_Stop`).
+
+        The budget may wait a long time (a 429 pause, an hourly server window's reset): the
+        wait is raced against the deadline on the run's clock, and the deadline is checked again
+        once the token is held, so no request is sent after it.
+        """
+        deadline = self.limits.deadline
+        if deadline is None:
+            await self.budget.acquire()
+            return
+        acquire = asyncio.ensure_future(self.budget.acquire())
+        timer = asyncio.ensure_future(self.clock.sleep(deadline - self.clock.time()))
+        try:
+            await asyncio.wait((acquire, timer), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (acquire, timer):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(acquire, timer, return_exceptions=True)
+        if not acquire.cancelled():
+            acquire.result()  # re-raises what the budget raised, if anything
+            if self.clock.time() < deadline:
+                return
+            self.budget.release()  # the token was taken, but nothing will be sent
+        self._stop("--deadline reached")
+
+    async def _backoff(self, seconds: float) -> None:
+        """The retry loop's wait, cut short by the deadline (then `_Stop`)."""
+        deadline = self.limits.deadline
+        if deadline is not None and self.clock.time() + seconds >= deadline:
+            await self.clock.sleep(deadline - self.clock.time())
+            self._stop("--deadline reached")
+        await self.clock.sleep(seconds)
 
     def _learn(self, window: Window, request: Request, points: list[Point]) -> tuple[int, int]:
         before = self.aligner.reading
