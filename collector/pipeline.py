@@ -23,7 +23,7 @@ from collector.config import Job
 from collector.core.alignment import Aligner
 from collector.core.models import RunReport, Series, StoreOutcome, WindowResult
 from collector.core.planner import Interval, Plan, merge, plan
-from collector.errors import AuthError, ConfigError
+from collector.errors import AuthError, ConfigError, ServerUnreachable
 from collector.http.client import BrazeClient, ClientSettings
 from collector.observe.events import (
     Event,
@@ -158,6 +158,9 @@ async def collect(
         except AuthError as exc:
             report.fatal = str(exc)
             outcome = "auth-failed"
+        except ServerUnreachable:
+            outcome = "unreachable"
+            raise
         finally:
             report.duration_s = time.monotonic() - started
             store.finish_run(

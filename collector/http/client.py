@@ -26,6 +26,7 @@ from collector.errors import (
     ApiError,
     AuthError,
     ConfigError,
+    ConnectError,
     PayloadError,
     RateLimited,
     RequestRejected,
@@ -166,6 +167,10 @@ class BrazeClient:
                 f"no complete answer within {self._settings.timeout_s:g}s (raise --timeout if "
                 "the server is slow)",
                 window=window,
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:  # refused, DNS, unreachable, TLS
+            raise ConnectError(
+                f"connection failed: {type(exc).__name__}: {exc}", window=window
             ) from exc
         except aiohttp.ClientPayloadError as exc:
             raise PayloadError(f"the body was cut short: {exc}", window=window) from exc

@@ -19,7 +19,14 @@ from collector.budget.local import WorkspaceBudget
 from collector.clock import Clock
 from collector.core.alignment import Aligner, Request
 from collector.core.models import Point, RunReport, StoreOutcome, Window, WindowResult
-from collector.errors import ApiError, AuthError, RateLimited, RequestRejected
+from collector.errors import (
+    ApiError,
+    AuthError,
+    ConnectError,
+    RateLimited,
+    RequestRejected,
+    ServerUnreachable,
+)
 from collector.http.retry import FailingTime, RetryPolicy, retrying
 from collector.observe.events import (
     Event,
@@ -31,6 +38,9 @@ from collector.observe.events import (
 )
 
 DEFAULT_CONCURRENCY = 8
+# Identical connect failures in a row, with nothing answered yet, that end the run (at most a
+# window's attempts, so the first window never fails on its own): ~4 s of backoff by default.
+UNREACHABLE_AFTER = 5
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,9 @@ class Scheduler:
     limits: RunLimits = field(default_factory=RunLimits)
     rng: random.Random = field(default_factory=random.Random)
     rejected_series: set[tuple[str, str, str, str]] = field(default_factory=set)
+    unreachable_after: int = UNREACHABLE_AFTER
+    _answered: bool = field(default=False, init=False)  # any attempt reached the server
+    _connect_failures: tuple[str, int] = field(default=("", 0), init=False)  # (how, how many)
 
     async def run(self, windows: Iterable[Window]) -> None:
         """Fetch every window; returns when all are stored or failed."""
@@ -124,7 +137,7 @@ class Scheduler:
                     covered = self._learn(window, request, points)
         except _Stop:
             return
-        except AuthError:
+        except (AuthError, ServerUnreachable):
             raise
         except ApiError as exc:
             if isinstance(exc, RequestRejected):
@@ -158,15 +171,39 @@ class Scheduler:
         request = self.aligner.request_for(window)
         try:
             points = await self.fetcher.fetch(window, request)
+        except ConnectError as exc:
+            self.report.statuses[0] += 1
+            self._trip_if_unreachable(exc)
+            raise
         except ApiError as exc:
+            self._answered = True
             self.report.statuses[exc.status or 0] += 1
             if isinstance(exc, RateLimited):
                 self._pause(exc)
             raise
         finally:
             self.budget.release()
+        self._answered = True
         self.report.statuses[200] += 1
         return request, points
+
+    def _trip_if_unreachable(self, exc: ConnectError) -> None:
+        """The circuit breaker: while nothing has reached the server, `unreachable_after`
+        connect failures in a row, all the same, end the run (ServerUnreachable)."""
+        if self._answered:
+            return
+        cause = exc.__cause__
+        how = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc.args[0])
+        last, count = self._connect_failures
+        count = count + 1 if how == last else 1
+        self._connect_failures = (how, count)
+        if count >= min(self.unreachable_after, self.policy.max_retries + 1):
+            raise ServerUnreachable(
+                f"cannot reach the server: the first {count} attempts all failed the same way "
+                f"({how}) and none got an answer; check --endpoint (your instance's REST "
+                "endpoint, e.g. https://rest.iad-01.braze.com), DNS and the network, then re-run "
+                "(finished windows are kept)"
+            ) from exc
 
     def _check_limits(self) -> None:
         stop = self.limits.reason(self.report.requests, self.clock.time())
