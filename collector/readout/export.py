@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,7 +27,10 @@ class Selection:
     """Which points: series ids (None = all), unit, and a half-open time range [start, end).
 
     `start`/`end` compare with the stored time keys: days ``YYYY-MM-DD``, hours
-    ``YYYY-MM-DDTHH:MM:SSZ`` (a date selects from/until that day's first hour).
+    ``YYYY-MM-DDTHH:MM:SSZ`` (a date selects from/until that day's first hour). They are
+    normalised to those forms on construction (``2024-1-10`` is ``2024-01-10``; a datetime with
+    an offset becomes UTC), and anything else is a ConfigError, so a selection never silently
+    compares unlike strings.
     """
 
     app_ids: frozenset[str] | None = None
@@ -33,6 +38,12 @@ class Selection:
     unit: str | None = None
     start: str | None = None
     end: str | None = None
+
+    def __post_init__(self) -> None:
+        for flag in ("start", "end"):
+            text = getattr(self, flag)
+            if text is not None:
+                object.__setattr__(self, flag, selection_time(f"--{flag}", text))
 
     def rows(self, store: SQLiteStore, endpoint: Endpoint = SESSIONS) -> Iterator[Row]:
         for row in store.iter_points(endpoint.name):
@@ -45,6 +56,28 @@ class Selection:
                 and (self.end is None or time < self.end)
             ):
                 yield row
+
+
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def selection_time(flag: str, text: str) -> str:
+    """`text` as a stored time key: a date as ``YYYY-MM-DD``, a datetime with an offset (or Z)
+    as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC; else ConfigError with an example."""
+    hint = (
+        f"{flag} {text!r} is not a date or a datetime with an offset: use e.g. {flag} 2024-01-10 "
+        f"or {flag} 2024-01-10T06:00:00Z"
+    )
+    value = text.strip()
+    try:
+        if m := _DATE.match(value):
+            return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(hint) from exc
+    if moment.tzinfo is None:
+        raise ConfigError(hint + " (stored hours are UTC, so a datetime needs its offset)")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def columns(endpoint: Endpoint = SESSIONS) -> list[str]:
