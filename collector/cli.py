@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Pull Braze analytics time series (/sessions/data_series) in bulk into SQLite: "
         "≤100-unit windows, concurrent, rate-aware, resumable.",
         epilog="Exit codes: 0 complete, 1 windows failed (re-run resumes), 2 usage, 3 auth, "
-        "4 database, 130/143 interrupted.",
+        "4 database, 75 --max-requests/--deadline spent (re-run resumes), 130/143 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"collector {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
