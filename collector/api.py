@@ -37,7 +37,8 @@ async def run(
     """Run `backfill` or `sync` with the CLI's settings (flag names with underscores).
 
     Precedence is the CLI's: `settings` here > COLLECTOR_* environment > the `config` TOML file.
-    The key is `api_key`, else $BRAZE_API_KEY, else `api_key_file`. Raises ConfigError (also a
+    The key comes from `api_key_file` when one is set (here, in COLLECTOR_API_KEY_FILE or in the
+    TOML file), else from `api_key`, else from $BRAZE_API_KEY. Raises ConfigError (also a
     ValueError) for bad settings before any request; a 401/403 is `report.fatal`.
     """
     if command not in ("backfill", "sync"):

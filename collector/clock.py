@@ -13,7 +13,9 @@ import itertools
 import time
 from typing import Protocol
 
-_SETTLE_YIELDS = 3  # event-loop turns granted to runnable tasks before time jumps
+_QUIET_TURNS = 2  # consecutive event-loop turns with nothing else runnable before time jumps
+_FIXED_TURNS = 3  # on a loop whose ready queue cannot be read
+_MAX_SETTLE_TURNS = 10_000  # a task spinning on sleep(0) cannot hold the clock for ever
 
 
 class Clock(Protocol):
@@ -46,7 +48,14 @@ class VirtualClock:
 
     `sleep(s)` queues the sleeper; a ticker lets runnable tasks run, then advances time to the
     earliest wake-up and wakes that sleeper, so sleepers wake in time order and a 3,600 s
-    rate-limit pause costs no real time. Real I/O in flight takes no virtual time.
+    rate-limit pause costs no real time.
+
+    Real I/O in flight takes no virtual time: the ticker advances only once the event loop has
+    had nothing else to run for `_QUIET_TURNS` consecutive turns. Each turn polls the selector,
+    so a loopback round trip (client write → server read → handler → reply → client read) keeps
+    the loop busy until it completes, and the clock stands still meanwhile. What the loop cannot
+    see is not waited for: a real-time timer (the simulator's injected latency and hangs) or a
+    thread still working lets virtual time move.
     """
 
     def __init__(self, start: float) -> None:
@@ -80,8 +89,7 @@ class VirtualClock:
 
     async def _tick(self) -> None:
         while self._sleepers:
-            for _ in range(_SETTLE_YIELDS):
-                await asyncio.sleep(0)
+            await _settle()
             at, _, wake = heapq.heappop(self._sleepers)
             if wake.done():
                 continue
@@ -90,3 +98,22 @@ class VirtualClock:
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={self._now:.3f}, sleepers={len(self._sleepers)})"
+
+
+async def _settle() -> None:
+    """Yield until the loop has had nothing else runnable for `_QUIET_TURNS` turns in a row.
+
+    Reads the loop's ready queue (CPython's `BaseEventLoop._ready`); a loop without one gets a
+    fixed number of turns.
+    """
+    ready = getattr(asyncio.get_running_loop(), "_ready", None)
+    if ready is None:
+        for _ in range(_FIXED_TURNS):
+            await asyncio.sleep(0)
+        return
+    quiet = 0
+    for _ in range(_MAX_SETTLE_TURNS):
+        await asyncio.sleep(0)
+        quiet = 0 if ready else quiet + 1
+        if quiet >= _QUIET_TURNS:
+            return

@@ -4,6 +4,8 @@ CollectorError
 ├── ConfigError (also ValueError)   bad job or settings; raised before any I/O
 ├── ApiError                         carries the series and window it happened in
 │   ├── TransportError   retried     timeouts, resets, refused connections
+│   │   └── ConnectError retried     the connection could not be opened (refused, DNS, TLS)
+│   ├── ServerUnreachable final      every attempt so far failed to connect the same way: ends the run
 │   ├── RateLimited      retried     429, with the wait the server asked for
 │   ├── ServerError      retried     5xx
 │   ├── PayloadError     retried     truncated or malformed body on a 200
@@ -48,6 +50,15 @@ class TransportError(ApiError):
     """The connection failed or timed out before a full response arrived."""
 
     retryable = True
+
+
+class ConnectError(TransportError):
+    """No connection could be opened: refused, a DNS failure, an unreachable host, TLS."""
+
+
+class ServerUnreachable(ApiError):
+    """Nothing has reached the server and every attempt failed to connect the same way; ends the
+    run instead of retrying every window for days (a circuit breaker)."""
 
 
 class RateLimited(ApiError):

@@ -27,7 +27,7 @@ from collector.core.alignment import Aligner
 from collector.core.models import RunReport, Series, SeriesKey, StoreOutcome, WindowResult
 from collector.core.planner import Interval, Plan, merge, plan
 from collector.discovery import Discovery
-from collector.errors import ApiError, AuthError, ConfigError
+from collector.errors import ApiError, AuthError, ConfigError, ServerUnreachable
 from collector.fanout import Fanout, fan_out
 from collector.http.client import BrazeClient, ClientSettings
 from collector.observe.events import (
@@ -239,6 +239,9 @@ async def collect(
         except AuthError as exc:
             report.fatal = str(exc)
             outcome = "auth-failed"
+        except ServerUnreachable:
+            outcome = "unreachable"
+            raise
         finally:
             report.duration_s = time.monotonic() - started
             await store.finish_run(run_id, _utc(clock), outcome, report)

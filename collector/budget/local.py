@@ -92,7 +92,8 @@ def server_wait(headers: Mapping[str, str], now: float) -> float | None:
 
 
 class WorkspaceBudget:
-    """Every attempt awaits `acquire()`; every response feeds `observe()`."""
+    """Every attempt awaits `acquire()` and ends with `release()`; every response feeds
+    `observe()` in between."""
 
     def __init__(self, rate: Rate, clock: Clock, *, rng: random.Random | None = None) -> None:
         self.rate = rate
@@ -167,7 +168,8 @@ class WorkspaceBudget:
         """Fold a response's X-RateLimit-* headers into the estimate.
 
         `remaining` was written before the server saw our other requests still in flight, so
-        those are subtracted: what is left for new requests is remaining − in flight.
+        those are subtracted: what is left for new requests is remaining − the others in
+        flight (this answer's own request is in flight until its attempt calls `release`).
         """
         quota = read_quota(headers)
         if quota is None:
@@ -176,14 +178,18 @@ class WorkspaceBudget:
         self._turn_over(now)
         if quota.reset <= now:
             return  # an answer from a window that is over
-        self._in_flight = max(0, self._in_flight - 1)
         current = self._quota
-        left = float(quota.remaining - self._in_flight)
+        left = float(quota.remaining - max(0, self._in_flight - 1))
         if current is None or quota.reset > current.reset:
             self._quota, self._left = quota, left
             self._next_slot = now
         elif quota.reset == current.reset:
             self._left = min(self._left, left)
+
+    def release(self) -> None:
+        """An attempt that took a token has ended, answered or not (refused, timed out,
+        dropped, 401): it is no longer in flight. Call it exactly once per `acquire`."""
+        self._in_flight = max(0, self._in_flight - 1)
 
     def _turn_over(self, now: float) -> None:
         """Forget the server's window once it has ended; count requests in flight afresh."""

@@ -26,6 +26,7 @@ from collector.errors import (
     ApiError,
     AuthError,
     ConfigError,
+    ConnectError,
     PayloadError,
     RateLimited,
     RequestRejected,
@@ -120,6 +121,12 @@ class BrazeClient:
             connector=aiohttp.TCPConnector(limit=self._settings.max_connections),
             raise_for_status=False,
         )
+        # aiohttp re-sends an idempotent request once, silently, when a connection drops
+        # (ServerDisconnectedError/ClientOSError): a request the budget never paid for and the
+        # run never counted. There is no public switch; this private flag is the one aiohttp's
+        # own test client clears (aiohttp/test_utils.py). A dropped attempt surfaces as a
+        # TransportError and our retry loop sends the next one, through the budget.
+        self._session._retry_connection = False
         return self
 
     async def __aexit__(
@@ -190,6 +197,10 @@ class BrazeClient:
                 f"no complete answer within {self._settings.timeout_s:g}s (raise --timeout if "
                 "the server is slow)",
                 window=window,
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:  # refused, DNS, unreachable, TLS
+            raise ConnectError(
+                f"connection failed: {type(exc).__name__}: {exc}", window=window
             ) from exc
         except aiohttp.ClientPayloadError as exc:
             raise PayloadError(f"the body was cut short: {exc}", window=window) from exc

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
@@ -25,7 +26,6 @@ from typing import Any, TextIO
 
 from collector.core.models import Value
 from collector.core.streams import Stream
-from collector.core.units import parse_iso
 from collector.errors import ConfigError
 from collector.response import facet_of
 from collector.store.base import ReadStore, StoredPoint
@@ -42,22 +42,30 @@ _NESTED_COLUMNS = {
 }
 
 
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
 def normalise_time(flag: str, text: str | None) -> str | None:
-    """A --start/--end as the stored keys compare: `YYYY-MM-DD`, or UTC `…THH:MM:SSZ`."""
+    """A --start/--end as the stored keys compare: a date as `YYYY-MM-DD` (`2024-1-10` is
+    `2024-01-10`), a datetime with an offset (or Z) as `YYYY-MM-DDTHH:MM:SSZ` in UTC; anything
+    else is a ConfigError with an example, so a selection never silently compares unlike strings.
+    """
     if text is None:
         return None
+    hint = (
+        f"{flag} {text!r} is not a date or a datetime with an offset: use e.g. {flag} 2024-01-10 "
+        f"or {flag} 2024-01-10T06:00:00Z"
+    )
+    value = text.strip()
     try:
-        parsed = parse_iso(text)
+        if m := _DATE.match(value):
+            return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+        moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ConfigError(
-            f"{flag} {text!r} is not a date or datetime ({exc}): use e.g. 2024-01-10 or "
-            "2024-01-10T06:00:00Z"
-        ) from None
-    if not parsed.has_time:
-        return parsed.wall.date().isoformat()
-    offset = parsed.offset or UTC.utcoffset(None)
-    instant = parsed.wall.replace(tzinfo=timezone(offset)).astimezone(UTC)
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+        raise ConfigError(hint) from exc
+    if moment.tzinfo is None:
+        raise ConfigError(hint + " (stored hours are UTC, so a datetime needs its offset)")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,21 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from collector.budget.pools import Budgets
 from collector.clock import Clock
 from collector.core.alignment import Aligner, Request
 from collector.core.models import RunReport, SeriesKey, StoreOutcome, Window, WindowResult
-from collector.errors import ApiError, AuthError, RateLimited, RequestRejected
-from collector.http.retry import RetryPolicy, retrying
+from collector.errors import (
+    ApiError,
+    AuthError,
+    ConnectError,
+    RateLimited,
+    RequestRejected,
+    ServerUnreachable,
+)
+from collector.http.retry import FailingTime, RetryPolicy, retrying
 from collector.observe.events import (
     Event,
     RatePaused,
@@ -32,6 +39,9 @@ from collector.observe.events import (
 from collector.response import Parsed
 
 DEFAULT_CONCURRENCY = 8
+# Identical connect failures in a row, with nothing answered yet, that end the run (at most a
+# window's attempts, so the first window never fails on its own): ~4 s of backoff by default.
+UNREACHABLE_AFTER = 5
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,9 @@ class Scheduler:
     rng: random.Random = field(default_factory=random.Random)
     rejected_series: set[SeriesKey] = field(default_factory=set)
     refused_streams: dict[str, str] = field(default_factory=dict)  # stream → the 403's message
+    unreachable_after: int = UNREACHABLE_AFTER
+    _answered: bool = field(default=False, init=False)  # any attempt reached the server
+    _connect_failures: tuple[str, int] = field(default=("", 0), init=False)  # (how, how many)
 
     async def run(self, windows: Iterable[Window]) -> None:
         """Fetch every window; returns when all are stored or failed."""
@@ -122,13 +135,19 @@ class Scheduler:
             series_report.refused = refused
             return
         attempts = 0
+        failing = FailingTime(self.clock)
         try:
             async for attempt in retrying(
-                self.policy, self.clock, on_retry=self._on_retry, rng=self.rng
+                self.policy,
+                self.clock,
+                on_retry=self._on_retry,
+                rng=self.rng,
+                failing=failing,
+                sleep=self._backoff,
             ):
                 with attempt:
                     attempts += 1
-                    request, parsed = await self._attempt(window)
+                    request, parsed = await self._attempt(window, failing)
                     covered = self._learn(window, request, parsed)
         except _Stop:
             return
@@ -140,6 +159,8 @@ class Scheduler:
             series_report.refused = str(exc)
             self.emit(WindowFailed(window, attempts, type(exc).__name__, str(exc)))
             return
+        except ServerUnreachable:
+            raise
         except ApiError as exc:
             if isinstance(exc, RequestRejected):
                 self.rejected_series.add(window.series.key)
@@ -162,52 +183,129 @@ class Scheduler:
         series_report.removed += outcome.removed
         self.emit(WindowStored(result, outcome, attempts))
 
-    async def _attempt(self, window: Window) -> tuple[Request, Parsed]:
+    async def _attempt(self, window: Window, failing: FailingTime) -> tuple[Request, Parsed]:
         pool = window.series.stream.pool
-        await self._take(pool)
+        with failing.waiting():  # waiting for the workspace is not failing
+            await self._take(pool)
         request = self.aligner.request_for(window)
-        try:
-            parsed = await self.fetcher.fetch(window, request)
-        except ApiError as exc:
-            self._failed(pool, exc)
-            raise
-        self.report.statuses[200] += 1
-        return request, parsed
+        return request, await self._send(pool, self.fetcher.fetch(window, request))
 
     async def get_json(
         self, path: str, params: Mapping[str, str], pool: str, permission: str
     ) -> Any:
         """One list or details request, paid for from `pool`'s budget and retried like a
         window; a spent --max-requests/--deadline raises `StopRun`."""
+        failing = FailingTime(self.clock)
         async for attempt in retrying(
-            self.policy, self.clock, on_retry=self._on_retry, rng=self.rng
+            self.policy,
+            self.clock,
+            on_retry=self._on_retry,
+            rng=self.rng,
+            failing=failing,
+            sleep=self._backoff,
         ):
             with attempt:
                 try:
-                    await self._take(pool)
+                    with failing.waiting():
+                        await self._take(pool)
                 except _Stop as stop:
                     raise StopRun(str(stop)) from None
-                try:
-                    doc = await self.fetcher.get_json(path, params, permission=permission)
-                except ApiError as exc:
-                    self._failed(pool, exc)
-                    raise
-                self.report.statuses[200] += 1
-                return doc
+                get = self.fetcher.get_json(path, params, permission=permission)
+                return await self._send(pool, get)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def _take(self, pool: str) -> None:
+        """Count the request and take a token from `pool`, or `_Stop`."""
+        self._check_limits()
+        self.report.requests += 1  # counted before the wait, so the budget is never overshot
+        try:
+            await self._acquire(pool)
+        except _Stop:
+            self.report.requests -= 1  # not sent
+            raise
+
+    async def _send(self, pool: str, call: Awaitable[Any]) -> Any:
+        """Await one request whose token is taken; account for whatever comes back."""
+        try:
+            result = await call
+        except ConnectError as exc:
+            self.report.statuses[0] += 1
+            self._trip_if_unreachable(exc)
+            raise
+        except ApiError as exc:
+            self._answered = True
+            self.report.statuses[exc.status or 0] += 1
+            if isinstance(exc, RateLimited):
+                self._pause(pool, exc)
+            raise
+        finally:
+            self.budgets[pool].release()
+        self._answered = True
+        self.report.statuses[200] += 1
+        return result
+
+    def _trip_if_unreachable(self, exc: ConnectError) -> None:
+        """The circuit breaker: while nothing has reached the server, `unreachable_after`
+        connect failures in a row, all the same, end the run (ServerUnreachable)."""
+        if self._answered:
+            return
+        cause = exc.__cause__
+        how = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc.args[0])
+        last, count = self._connect_failures
+        count = count + 1 if how == last else 1
+        self._connect_failures = (how, count)
+        if count >= min(self.unreachable_after, self.policy.max_retries + 1):
+            raise ServerUnreachable(
+                f"cannot reach the server: the first {count} attempts all failed the same way "
+                f"({how}) and none got an answer; check --endpoint (your instance's REST "
+                "endpoint, e.g. https://rest.iad-01.braze.com), DNS and the network, then re-run "
+                "(finished windows are kept)"
+            ) from exc
+
+    def _check_limits(self) -> None:
         stop = self.limits.reason(self.report.requests, self.clock.time())
         if stop is not None:
-            self.report.stopped = self.report.stopped or stop
-            raise _Stop(stop)
-        self.report.requests += 1  # counted before the wait, so the budget is never overshot
-        await self.budgets[pool].acquire()
+            self._stop(stop)
 
-    def _failed(self, pool: str, exc: ApiError) -> None:
-        self.report.statuses[exc.status or 0] += 1
-        if isinstance(exc, RateLimited):
-            self._pause(pool, exc)
+    def _stop(self, reason: str) -> NoReturn:
+        self.report.stopped = self.report.stopped or reason
+        raise _Stop(reason)
+
+    async def _acquire(self, pool: str) -> None:
+        """Take a token from the budget, unless the deadline comes first (then `_Stop`).
+
+        The budget may wait a long time (a 429 pause, an hourly server window's reset): the
+        wait is raced against the deadline on the run's clock, and the deadline is checked again
+        once the token is held, so no request is sent after it.
+        """
+        budget = self.budgets[pool]
+        deadline = self.limits.deadline
+        if deadline is None:
+            await budget.acquire()
+            return
+        acquire = asyncio.ensure_future(budget.acquire())
+        timer = asyncio.ensure_future(self.clock.sleep(deadline - self.clock.time()))
+        try:
+            await asyncio.wait((acquire, timer), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (acquire, timer):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(acquire, timer, return_exceptions=True)
+        if not acquire.cancelled():
+            acquire.result()  # re-raises what the budget raised, if anything
+            if self.clock.time() < deadline:
+                return
+            budget.release()  # the token was taken, but nothing will be sent
+        self._stop("--deadline reached")
+
+    async def _backoff(self, seconds: float) -> None:
+        """The retry loop's wait, cut short by the deadline (then `_Stop`)."""
+        deadline = self.limits.deadline
+        if deadline is not None and self.clock.time() + seconds >= deadline:
+            await self.clock.sleep(deadline - self.clock.time())
+            self._stop("--deadline reached")
+        await self.clock.sleep(seconds)
 
     def _learn(self, window: Window, request: Request, parsed: Parsed) -> tuple[int, int]:
         before = self.aligner.reading

@@ -76,7 +76,7 @@ FAULTS = [
     Case("504 with an empty body", "20 %", at20("error_504_empty")),
     Case(
         "dropped connection",
-        "20 % (aiohttp resends a GET once after a disconnect; the server counts both)",
+        "20 % (each drop is a TransportError and a counted, paid-for retry; aiohttp resends nothing)",
         at20("drop_connection"),
     ),
     Case("truncated JSON on a 200", "20 %", at20("truncated_json")),
