@@ -606,13 +606,22 @@ def _export_one(
     if args.format == "parquet":
         if out is None:
             raise ConfigError("--format parquet needs --out FILE (Parquet is not a stream)")
-        units = [selection.unit] if selection.unit else sorted(u.value for u in stream.units)
+        # Parquet's `time` is typed per unit: a stream stored in both units is one file each.
+        stored_units = sorted(
+            {st.key[3] for st in store.status(workspace) if st.key[1] == stream.name}
+        )
+        units = [selection.unit] if selection.unit else stored_units or ["day"]
+        if len(units) > 1:
+            print(
+                f"{stream.name} is stored in {' and '.join(units)}s: one Parquet file per unit "
+                "(pass --unit for one)",
+                file=sys.stderr,
+            )
         for unit in units:
             target = out if len(units) == 1 else out.with_name(f"{out.stem}.{unit}{out.suffix}")
             unit_only = Selection(selection.dims, unit, selection.start, selection.end)
             count = write_parquet(unit_only.rows(store, workspace, stream), target, stream, unit)
-            if count or len(units) == 1:
-                print(f"wrote {count} {stream.name} rows to {target}", file=sys.stderr)
+            print(f"wrote {count} {stream.name} rows to {target}", file=sys.stderr)
         return
 
     def write(f: TextIO) -> int:
@@ -666,7 +675,7 @@ def _discover(args: argparse.Namespace) -> int:
             "send ids cannot be listed (Braze has no list of sends): name each "
             "with --send-id CAMPAIGN_ID:SEND_ID"
         )
-    for dim in ("event", "campaign_id", "canvas_id"):
+    for dim in ("event", "campaign_id", "canvas_id", "product", "segment_id"):
         flags[dim] = flags[dim] or ["*"]
     flags["start"] = flags["start"] or "2000-01-01"
     _, job = resolve("backfill", flags, config=args.config)
