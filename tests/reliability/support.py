@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -107,14 +108,30 @@ def assert_one_clean_line(err: str, *, max_chars: int = 400) -> None:
 
 
 def db_rows(db: Path) -> list[tuple[str, str, str, str, int]]:
-    """(app_id, segment_id, unit, time, value) of every stored point, read with plain sqlite3."""
+    """(app_id, segment_id, unit, time, value) of every stored point, read with plain sqlite3
+    (schema 2); asserts every point is a sessions point of the default workspace."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return conn.execute(
-            "SELECT app_id, segment_id, unit, time, value FROM points ORDER BY 1, 2, 3, 4"
+        rows = conn.execute(
+            "SELECT s.workspace, s.stream, p.facet, p.metric, s.dims, s.unit, p.time, p.value "
+            "FROM points p JOIN series s ON s.id = p.series"
         ).fetchall()
     finally:
         conn.close()
+    assert {r[:4] for r in rows} <= {("default", "sessions", "", "sessions")}, rows[:3]
+    return sorted((*json.loads(dims), unit, t, v) for *_, dims, unit, t, v in rows)
+
+
+def coverage_rows(db: Path) -> list[tuple[str, str, int, int]]:
+    """(app_id, segment_id, lo, hi) of every stored coverage interval (sessions, schema 2)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT s.dims, c.lo, c.hi FROM coverage c JOIN series s ON s.id = c.series"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(*json.loads(dims), lo, hi) for dims, lo, hi in rows]
 
 
 def integrity(db: Path) -> str:

@@ -26,7 +26,16 @@ from collector.core.units import Calendar, Unit
 from collector.simulator import Faults, Simulator
 from tests.integration.threaded import simulator_thread
 
-from .support import APPS, cli_process, day_truth, db_rows, integrity, simulator_config, stored_days
+from .support import (
+    APPS,
+    cli_process,
+    coverage_rows,
+    day_truth,
+    db_rows,
+    integrity,
+    simulator_config,
+    stored_days,
+)
 
 CONCURRENCY = 4
 START, END = "2019-01-01", "2024-01-01"  # 1826 days: 19 windows for each of the 6 series
@@ -113,13 +122,8 @@ def kill_inside_a_transaction(proc: subprocess.Popen[str], db: Path, rng: random
 
 
 def coverage(db: Path) -> dict[tuple[str, str], set[int]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT app_id, segment_id, lo, hi FROM coverage").fetchall()
-    finally:
-        conn.close()
     out: dict[tuple[str, str], set[int]] = {}
-    for app, seg, lo, hi in rows:
+    for app, seg, lo, hi in coverage_rows(db):
         out.setdefault((app, seg), set()).update(range(lo, hi))
     return out
 

@@ -32,6 +32,7 @@ from .support import (
     APPS,
     assert_one_clean_line,
     cli_process,
+    coverage_rows,
     day_truth,
     db_rows,
     integrity,
@@ -63,13 +64,8 @@ def backfill_args(
 
 
 def points_match_coverage(db: Path) -> bool:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        cov = conn.execute("SELECT app_id, segment_id, lo, hi FROM coverage").fetchall()
-    finally:
-        conn.close()
     covered: dict[tuple[str, str], set[int]] = {}
-    for app, seg, lo, hi in cov:
+    for app, seg, lo, hi in coverage_rows(db):
         covered.setdefault((app, seg), set()).update(range(lo, hi))
     points: dict[tuple[str, str], set[int]] = {}
     for app, seg, _u, t, _v in db_rows(db):
