@@ -26,13 +26,13 @@ from hypothesis import strategies as st
 from collector.clock import VirtualClock
 from collector.core.alignment import Aligner, Reading, Request
 from collector.core.models import Point, Series, Window
+from collector.core.streams import SESSIONS
 from collector.core.units import Calendar, Unit, utc_z
-from collector.endpoints import SESSIONS
 from collector.errors import PayloadError
 from collector.observe.events import WindowFailed
 from collector.response import MAX_VALUE, parse_body
 from collector.simulator import run_simulator
-from tests.integration.harness import NOW, stored, truth
+from tests.integration.harness import NOW, sessions_key, stored, truth
 
 from .support import observed_run, simulator_config
 
@@ -162,7 +162,7 @@ KINDS = (
 def cases(draw: st.DrawFn, kind: str) -> Case:
     unit = draw(st.sampled_from([Unit.DAY, Unit.HOUR]))
     cal = Calendar(draw(st.sampled_from(ZONES)))
-    series = Series(SESSIONS, "", "", unit, cal)
+    series = Series(SESSIONS, ("", ""), unit, cal)
     form = draw(st.sampled_from(HOUR_FORMS))
     base = DAY0 if unit is Unit.DAY else HOUR0
     lo = base + draw(st.integers(0, 24 * 400))
@@ -291,11 +291,13 @@ def cases(draw: st.DrawFn, kind: str) -> Case:
 def outcome(case: Case) -> tuple[list[Point], tuple[int, int]] | PayloadError:
     """What the collector would store for `case`, or the error it would report."""
     try:
-        points = parse_body(case.window, case.body)
-        covered = Aligner(case.state).covered(case.window, case.request, points)
+        parsed = parse_body(case.window, case.body)
+        # As the scheduler does: the aligner sees one point per bucket answered.
+        covered = Aligner(case.state).covered(case.window, case.request, parsed.buckets)
     except PayloadError as exc:
         return exc
-    return points, covered
+    assert all(p.metric == "sessions" and p.facet == "" for p in parsed.points)
+    return parsed.points, covered
 
 
 def check(case: Case) -> str:
@@ -367,7 +369,7 @@ def test_hostile_bodies_are_handled_or_rejected_never_stored_wrong(reliability):
 )
 def test_a_time_outside_the_calendar_is_a_payload_error(raw):
     """A time whose offset pushes it outside years 1..9999 is a PayloadError, not a crash."""
-    window = Window(Series(SESSIONS, "", "", Unit.DAY, Calendar("UTC")), DAY0, DAY0 + 1, 0, 10**7)
+    window = Window(Series(SESSIONS, ("", ""), Unit.DAY, Calendar("UTC")), DAY0, DAY0 + 1, 0, 10**7)
     body = json.dumps({"data": [{"time": raw, "sessions": 1}], "message": "success"}).encode()
     with pytest.raises(PayloadError):
         parse_body(window, body)
@@ -478,8 +480,8 @@ async def test_hostile_bodies_mid_run_fail_only_their_windows(tmp_path, reliabil
             obs = await observed_run(Upstream(url), clock, db, **flags)  # type: ignore[arg-type]
         report = obs.report
         failures = [e for _, e in obs.events if isinstance(e, WindowFailed)]
-        victim = report.series[("sessions", VICTIM, "", "day")]
-        healthy = report.series[("sessions", "", "", "day")]
+        victim = report.series[sessions_key(VICTIM)]
+        healthy = report.series[sessions_key("")]
         assert not report.complete and report.fatal is None  # the CLI's exit 1
         assert victim.failed_windows >= 1 and victim.windows == 0
         assert healthy.failed_windows == 0
