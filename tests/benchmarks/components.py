@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from collector.core.models import Point, Series, Window, WindowResult
+from collector.core.streams import SESSIONS
 from collector.core.units import Calendar, Unit
-from collector.endpoints import SESSIONS
 from collector.response import parse_body
 from collector.store.sqlite import SQLiteStore
 
@@ -43,7 +43,7 @@ def measure(endpoint: str, app_ids: Sequence[str], windows: int) -> dict[str, fl
     calendar = Calendar("UTC")
     ending_at = f"{datetime.now(UTC).year}-01-01T00:00:00Z"
     bodies = [_body(endpoint, app, ending_at) for app in app_ids]
-    series = [Series(SESSIONS, app, "", Unit.HOUR, calendar) for app in app_ids]
+    series = [Series(SESSIONS, (app, ""), Unit.HOUR, calendar) for app in app_ids]
     hi = calendar.ordinal(Unit.HOUR, datetime.fromisoformat(ending_at))
     targets = [Window(s, hi - POINTS, hi, 0, hi) for s in series]
     rounds = max(1, windows // len(app_ids))
@@ -57,20 +57,20 @@ def measure(endpoint: str, app_ids: Sequence[str], windows: int) -> dict[str, fl
     started = time.process_time()
     for _ in range(rounds):
         for window, body in zip(targets, bodies, strict=True):
-            points = parse_body(window, body)
+            points = parse_body(window, body).points
     parse_us = (time.process_time() - started) / (rounds * len(bodies)) * 1e6
 
     values = [p.value for p in points]
     fetched = datetime.now(UTC)
     with (
         tempfile.TemporaryDirectory() as tmp,
-        SQLiteStore(Path(tmp) / "c.db", timezone="UTC") as db,
+        SQLiteStore(Path(tmp) / "c.db") as db,
     ):
         results = []
         for k in range(windows):  # built first: only the commits are timed
             s = series[k % len(series)]
             end = hi - POINTS * (k // len(series))
-            pts = tuple(Point(end - POINTS + i, v) for i, v in enumerate(values))
+            pts = tuple(Point(end - POINTS + i, v, "sessions") for i, v in enumerate(values))
             window = Window(s, end - POINTS, end, 0, hi)
             results.append(WindowResult(window, (end - POINTS, end), pts, fetched))
         cpu, wall = time.process_time(), time.perf_counter()
