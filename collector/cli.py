@@ -551,7 +551,9 @@ def _print_plan(job: Any) -> None:
     for why in fan.skipped:
         print(f"skipped: {why}")
     if fan.saved_by_life:
-        print(f"life bounds keep {fan.saved_by_life} days of campaigns/Canvases out of the range")
+        print(
+            f"life bounds save {fan.saved_by_life} request(s): no window before a first send or after the last"
+        )
     print(f"{plan.requests} request(s); at {job.rate} that is at least {seconds:.1f}s")
 
 

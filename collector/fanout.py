@@ -32,7 +32,7 @@ class Fanout:
     ranges: list[tuple[Series, int | None, int]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # '*' a plan could not expand
-    saved_by_life: int = 0  # buckets life bounds kept out of the range
+    saved_by_life: int = 0  # requests life bounds saved (windows never planned)
 
 
 async def fan_out(job: Job, lister: Lister, lifer: Lifer | None, now: datetime) -> Fanout:
@@ -57,6 +57,10 @@ async def fan_out(job: Job, lister: Lister, lifer: Lifer | None, now: datetime) 
             b_lo, b_hi = bounds
             out.ranges.append((series, b_lo, b_hi))
     return out
+
+
+def _windows(buckets: int, max_length: int) -> int:
+    return -(-buckets // max_length)
 
 
 async def _values(job: Job, stream: Stream, dim: str, lister: Lister, out: Fanout) -> list[str]:
@@ -106,18 +110,17 @@ async def _life_bounds(
     except LookupError:
         return job.start, job.end  # plan without a cached life: the whole range
     kind = "campaign" if dim == "campaign_id" else "Canvas"
+    whole = 0 if job.start is None else _windows(job.end - job.start, stream.max_length)
     if life is None:
         out.skipped.append(f"{kind} {entity!r}: never sent, no series requested")
-        if job.start is not None:
-            out.saved_by_life += job.end - job.start
+        out.saved_by_life += whole
         return None
     cal = job.calendar
     first = cal.ordinal(Unit.DAY, life[0])
     last = cal.ordinal(Unit.DAY, life[1]) + 1 + job.lookback_of(stream)
     lo = first if job.start is None else max(job.start, first)
     hi = min(job.end, last)
-    if job.start is not None:
-        out.saved_by_life += (job.end - job.start) - max(0, hi - lo)
+    out.saved_by_life += max(0, whole - _windows(max(0, hi - lo), stream.max_length))
     if lo >= hi:
         out.skipped.append(f"{kind} {entity!r}: no activity within the range")
         return None
