@@ -5,20 +5,26 @@ Exit codes:
     1    some windows still failed after retries (data kept; re-running resumes)
     2    usage or configuration error (nothing was sent)
     3    authentication or permission refused (401/403)
-    4    the local database could not be opened, read or written
+    4    the local database could not be opened, read or written, or an output could not be
+         written (`export > /dev/full`: "cannot write …: No space left on device")
     75   a --max-requests or --deadline budget ran out (finished windows kept; next run resumes)
     130  interrupted by SIGINT; 143 by SIGTERM (every finished window is committed)
+
+A reader that goes away (`collector export | head -1`) is not an error: output stops quietly and
+the exit code is the command's own (0 for export; a run whose summary reader left exits as it
+finished).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -57,6 +63,7 @@ from collector.store.base import ReadStore
 T = TypeVar("T")
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_AUTH, EXIT_STORE, EXIT_BUDGET = 0, 1, 2, 3, 4, 75
+EXIT_OUTPUT = EXIT_STORE  # a local write failed: the database, or an export's output
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
@@ -66,6 +73,14 @@ class Interrupted(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+class OutputFailed(Exception):
+    """Writing a command's output failed (disk full, I/O error); not a closed pipe."""
+
+
+class ReaderGone(Exception):
+    """The reader of stdout went away (`| head`): stop writing, quietly."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -399,26 +414,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
-        if args.command in ("backfill", "sync", "plan"):
-            return _run_job(args)
-        if args.command == "export":
-            return _export(args)
-        if args.command == "plot":
-            return _plot(args)
-        if args.command == "status":
-            return _status(args)
-        if args.command == "discover":
-            return _discover(args)
-        if args.command == "config":
-            return _config_check(args)
-        if args.command == "simulate":
-            from collector.simulator import cli as simulator_cli
-
-            code: int = simulator_cli.run(args)
-            return code
-        from collector import demo
-
-        return _with_signals(lambda: demo.run(args.dir))
+        code = _dispatch(args)
+        _flush_stdout()
+        return code
+    except ReaderGone:
+        return EXIT_OK  # like `seq 1e9 | head -1`: the reader has what it wanted
+    except OutputFailed as exc:
+        _error(str(exc))
+        return EXIT_OUTPUT
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -433,8 +436,83 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INCOMPLETE
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("backfill", "sync", "plan"):
+        return _run_job(args)
+    if args.command == "export":
+        return _export(args)
+    if args.command == "plot":
+        return _plot(args)
+    if args.command == "status":
+        return _status(args)
+    if args.command == "discover":
+        return _discover(args)
+    if args.command == "config":
+        return _config_check(args)
+    if args.command == "simulate":
+        from collector.simulator import cli as simulator_cli
+
+        code: int = simulator_cli.run(args)
+        return code
+    from collector import demo
+
+    return _with_signals(lambda: demo.run(args.dir))
+
+
 def _error(text: str) -> None:
-    print(one_line(f"collector: {text}"), file=sys.stderr)
+    """One line on stderr; dropped when stderr is a pipe nobody reads any more."""
+    try:
+        print(one_line(f"collector: {text}"), file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        _to_devnull(sys.stderr)
+
+
+def _to_devnull(stream: TextIO) -> None:
+    """Point a broken stream's file descriptor at /dev/null, so what is still buffered (and the
+    flush at interpreter exit) goes nowhere instead of raising "Exception ignored … BrokenPipeError"
+    (the Python docs' note on SIGPIPE). Streams without a descriptor (tests) are left alone."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+@contextlib.contextmanager
+def _writing_stdout() -> Iterator[None]:
+    """Around output to stdout: a closed pipe is ReaderGone, any other write error OutputFailed
+    (one line naming the cause, exit 4)."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _to_devnull(sys.stdout)
+        raise ReaderGone from None
+    except OSError as exc:
+        _to_devnull(sys.stdout)
+        raise OutputFailed(f"cannot write to stdout: {exc.strerror or exc}") from None
+
+
+def _flush_stdout() -> None:
+    """Flush now, where a failure can still be reported, rather than at interpreter exit."""
+    with _writing_stdout():
+        pass
+
+
+def _print_quietly(show: Callable[[], None]) -> None:
+    """Print a run's summary; a reader that went away drops it, a write error is one line on
+    stderr. Either way the exit code stays the run's: its windows are committed."""
+    try:
+        with _writing_stdout():
+            show()
+    except ReaderGone:
+        pass
+    except OutputFailed as exc:
+        _error(str(exc))
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -488,9 +566,9 @@ def _run_job(args: argparse.Namespace) -> int:
     report = _with_signals(lambda: collect(job, observers=observers))
     if settings.log_format == "text" and not settings.quiet:
         if sys.stdout.isatty():
-            print_table(report, Console())
+            _print_quietly(lambda: print_table(report, Console()))
         else:
-            print_summary(report, sys.stdout)
+            _print_quietly(lambda: print_summary(report, sys.stdout))
     if report.fatal:
         _error(report.fatal)
         return EXIT_AUTH
@@ -532,6 +610,11 @@ def _with_signals(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def _print_plan(job: Any) -> None:
     preview = asyncio.run(plan_only(job))
+    with _writing_stdout():
+        _show_plan(job, preview)
+
+
+def _show_plan(job: Any, preview: Any) -> None:
     plan, fan = preview.plan, preview.fan
     seconds = plan.requests / job.rate.per_second
     print(f"{len(plan.series)} series, {plan.missing} {job.unit}s missing")
@@ -592,7 +675,12 @@ def _export(args: argparse.Namespace) -> int:
             out = args.out
             if len(streams) > 1:
                 out = args.out / f"{stream.name}.{args.format}"
-                args.out.mkdir(parents=True, exist_ok=True)
+                try:
+                    args.out.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"--out {args.out}: cannot make this folder ({exc.strerror})"
+                    ) from exc
             _export_one(store, workspace, stream, selection, args, out)
     return EXIT_OK
 
@@ -632,13 +720,18 @@ def _export_one(
         return write_text(selection.rows(store, workspace, stream), f, args.format, stream)
 
     if out is None:
-        write(sys.stdout)
+        with _writing_stdout():
+            write(sys.stdout)
         return
     try:
-        with out.open("w", encoding="utf-8", newline="") as f:
-            count = write(f)
+        f = out.open("w", encoding="utf-8", newline="")
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot write it ({exc.strerror})") from exc
+    try:
+        with f:
+            count = write(f)
+    except OSError as exc:
+        raise OutputFailed(f"--out {out}: cannot write it ({exc.strerror or exc})") from exc
     print(f"wrote {count} {stream.name} rows to {out}", file=sys.stderr)
 
 
@@ -663,7 +756,8 @@ def _status(args: argparse.Namespace) -> int:
     location = _db_of(args)
     with open_read_store(location) as store:
         status = describe(store, location, args.workspace)
-    print(json.dumps(status, indent=2) if args.format == "json" else render(status))
+    with _writing_stdout():
+        print(json.dumps(status, indent=2) if args.format == "json" else render(status))
     return EXIT_OK
 
 
@@ -682,18 +776,21 @@ def _discover(args: argparse.Namespace) -> int:
     flags["start"] = flags["start"] or "2000-01-01"
     _, job = resolve("backfill", flags, config=args.config)
     found = _with_signals(lambda: discover(job))
-    for what, (items, skipped) in found.items():
-        print(f"{what}: {len(items)} listed" + (f", {len(skipped)} skipped" if skipped else ""))
-        for item in items:
-            print(f"  {one_line(item)}")
-        for item in skipped:
-            print(f"  {one_line(item)}  (skipped: analytics tracking off)")
+    with _writing_stdout():
+        for what, (items, skipped) in found.items():
+            listed = f"{what}: {len(items)} listed"
+            print(listed + (f", {len(skipped)} skipped" if skipped else ""))
+            for item in items:
+                print(f"  {one_line(item)}")
+            for item in skipped:
+                print(f"  {one_line(item)}  (skipped: analytics tracking off)")
     return EXIT_OK
 
 
 def _config_check(args: argparse.Namespace) -> int:
     settings, job = resolve(args.for_command, {}, config=args.file, need_key=False)
-    print(json.dumps(masked(settings), indent=2, default=str))
+    with _writing_stdout():
+        print(json.dumps(masked(settings), indent=2, default=str))
     names = ", ".join(s.name for s in job.streams)
     print(f"ok: streams {names}, {job.unit}s, zone {job.calendar.zone_name}", file=sys.stderr)
     return EXIT_OK

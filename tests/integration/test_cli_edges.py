@@ -1,0 +1,157 @@
+"""The real CLI at its edges: a reader that goes away (`| head`), a full disk, Ctrl-C and SIGTERM
+mid-command, a terminal left behind, and `-q`. Each ends with the exit code the run (not the
+pipe) earned, one line at most, no traceback and no "Exception ignored" at shutdown.
+
+Subprocess tests run `python -m collector` against the embedded simulator on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector.cli import main
+from collector.simulator import Faults, Simulator, SimulatorConfig
+
+from .threaded import simulator_thread
+
+KEY = "sim-key"  # the simulator's default key
+HOURS = ("--start", "2023-01-01", "--end", "2024-01-01", "--unit", "hour")
+APPS = ("--app-id", "", "--app-id", "app-ios")
+FAST = ("--rate-limit", "100000/s", "--concurrency", "8")
+WAIT_S = 30.0
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    """One simulator, 5 ms per request so a run lasts long enough to be interrupted."""
+    with simulator_thread(SimulatorConfig(faults=Faults(latency_ms=5.0))) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def stored(sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with a year of hourly sessions (two series, ~600 KB as CSV) and a quarter of
+    campaign stats (for --raw), collected once for the module."""
+    db = tmp_path_factory.mktemp("edges") / "c.db"
+    common = ["--endpoint", sim.url, "--db", str(db), "-q", *FAST]
+    env_before = os.environ.get("BRAZE_API_KEY")
+    os.environ["BRAZE_API_KEY"] = KEY
+    try:
+        assert main(["backfill", *HOURS, *APPS, *common]) == 0
+        campaigns = ["--stream", "campaign_stats", "--campaign-id", "*"]
+        assert (
+            main(["backfill", *campaigns, "--start", "2023-10-01", "--end", "2024-01-01", *common])
+            == 0
+        )
+    finally:
+        if env_before is None:
+            del os.environ["BRAZE_API_KEY"]
+        else:
+            os.environ["BRAZE_API_KEY"] = env_before
+    return db
+
+
+def env(**extra: str) -> dict[str, str]:
+    """The test's own environment: none of the developer's COLLECTOR_*/BRAZE_* settings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("COLLECTOR_", "BRAZE_"))}
+    return {**clean, "BRAZE_API_KEY": KEY, **extra}
+
+
+def collector(*args: str, **kw: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "collector", *args],
+        env=env(),
+        **kw,  # type: ignore[call-overload]
+    )
+
+
+def clean_stderr(err: str, *, lines: int) -> None:
+    """At most `lines` lines, no traceback, nothing Python ignored at shutdown."""
+    assert "Traceback" not in err, err
+    assert "Exception ignored" not in err, err
+    assert len([line for line in err.splitlines() if line.strip()]) <= lines, err
+
+
+def last_run(db: Path) -> tuple[str, int]:
+    conn = sqlite3.connect(db)
+    try:
+        outcome, requests = conn.execute(
+            "SELECT outcome, requests FROM runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    return str(outcome), int(requests)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--unit", "hour"],
+        ["--unit", "hour", "--format", "jsonl"],
+        ["--stream", "campaign_stats", "--format", "jsonl", "--raw"],
+    ],
+    ids=["csv", "jsonl", "raw"],
+)
+def test_export_into_head_stops_quietly_with_exit_0(stored, args):
+    """`export … | head -1`, like `seq 1e9 | head -1`: no traceback, nothing on stderr, exit 0."""
+    proc = collector(
+        "export", "--db", str(stored), *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(WAIT_S) == 0, err
+    clean_stderr(err, lines=0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--unit", "hour"],
+        ["export", "--unit", "day"],
+        ["status", "--format", "json"],
+    ],
+    ids=["export-big", "export-small", "status"],
+)
+def test_output_to_a_full_disk_is_one_line_and_exit_4(stored, args):
+    """`export > /dev/full` (a large export, and one small enough to sit in the buffer until
+    the flush at exit), `status > /dev/full`: one line naming the cause, exit 4, no traceback."""
+    with open("/dev/full", "wb") as full:
+        proc = collector(*args, "--db", str(stored), stdout=full, stderr=subprocess.PIPE)
+        _, err_bytes = proc.communicate(timeout=WAIT_S)
+    err = err_bytes.decode()
+    assert proc.returncode == 4, err
+    assert "cannot write" in err and "No space left on device" in err
+    clean_stderr(err, lines=1)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--format", "parquet"],  # refused after the store is open
+        ["export", "--stream", "sessions", "--stream", "dau", "--out", "/dev/null/x"],
+        ["backfill", "--start", "2024-01-01", "--timezone", "America/New_York"],  # zone pinned
+    ],
+    ids=["parquet-needs-out", "out-not-a-folder", "zone-mismatch"],
+)
+def test_early_exits_leave_nothing_ignored_at_shutdown(stored, sim, args):
+    """An error after the database was opened: one line, no "Exception ignored" at exit."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "collector", *args, "--db", str(stored)]
+        + (["--endpoint", sim.url] if args[0] == "backfill" else []),
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+    )
+    assert proc.returncode in (2, 4), proc.stderr
+    clean_stderr(proc.stderr, lines=1)
