@@ -8,7 +8,8 @@ Exit codes:
     4    the local database could not be opened, read or written, or an output could not be
          written (`export > /dev/full`: "cannot write …: No space left on device")
     75   a --max-requests or --deadline budget ran out (finished windows kept; next run resumes)
-    130  interrupted by SIGINT; 143 by SIGTERM (every finished window is committed)
+    130  interrupted by SIGINT (Ctrl-C, any command); 143 by SIGTERM (every finished window is
+         committed)
 
 A reader that goes away (`collector export | head -1`) is not an error: output stops quietly and
 the exit code is the command's own (0 for export; a run whose summary reader left exits as it
@@ -422,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputFailed as exc:
         _error(str(exc))
         return EXIT_OUTPUT
+    except KeyboardInterrupt:  # SIGINT outside a run's own handler (export, plot, status …)
+        _error("interrupted by SIGINT")
+        return EXIT_SIGNAL[signal.SIGINT]
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_USAGE

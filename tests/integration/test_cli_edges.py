@@ -134,6 +134,34 @@ def test_output_to_a_full_disk_is_one_line_and_exit_4(stored, args):
     clean_stderr(err, lines=1)
 
 
+def test_ctrl_c_during_plot_is_one_line_and_exit_130(stored, tmp_path):
+    """SIGINT while `plot` draws: one line, exit 130, no traceback."""
+    pytest.importorskip("matplotlib")
+    script = (
+        "import signal, sys\n"
+        "import matplotlib.pyplot as plt\n"
+        "real = plt.subplots\n"
+        "def subplots(*a, **k):\n"
+        "    made = real(*a, **k)\n"
+        "    signal.raise_signal(signal.SIGINT)  # Ctrl-C, while the figure is being drawn\n"
+        "    return made\n"
+        "plt.subplots = subplots\n"
+        "from collector.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    out = tmp_path / "p.png"
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "plot", "--db", str(stored), "--out", str(out)],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted" in proc.stderr
+    clean_stderr(proc.stderr, lines=1)
+
+
 @pytest.mark.parametrize(
     "args",
     [
