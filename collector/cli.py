@@ -12,8 +12,9 @@ Exit codes:
          committed)
 
 A reader that goes away (`collector export | head -1`) is not an error: output stops quietly and
-the exit code is the command's own (0 for export; a run whose summary reader left exits as it
-finished).
+the exit code is the command's own (0 for export; a run's log or summary reader leaving never ends
+the run, which exits as it finished). Observers watch the run and never end it: one that fails is
+switched off.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from collector.config import (
 from collector.core.models import DEFAULT_WORKSPACE
 from collector.core.streams import POOL_RATES, STREAMS, Stream
 from collector.errors import CollectorError, ConfigError, StoreError
-from collector.observe.events import Observer
+from collector.observe.events import Event, Observer
 from collector.observe.logs import LogObserver
 from collector.observe.progress import RichProgress
 from collector.observe.summary import print_summary, print_table
@@ -561,12 +562,12 @@ def _run_job(args: argparse.Namespace) -> int:
         _print_plan(job)
         return EXIT_OK
     verbosity = -1 if settings.quiet else settings.verbose
-    observers: list[Observer] = [
-        LogObserver(sys.stderr, fmt=settings.log_format, verbosity=verbosity)
-    ]
+    log = LogObserver(sys.stderr, fmt=settings.log_format, verbosity=verbosity)
+    observers: list[Observer] = [_watch_only(log)]
     text_on_tty = settings.log_format == "text" and not settings.quiet and sys.stderr.isatty()
     if settings.progress and text_on_tty:
-        observers.append(RichProgress(Console(stderr=True), rate_limit_per_s=job.rate.per_second))
+        progress = RichProgress(Console(stderr=True), rate_limit_per_s=job.rate.per_second)
+        observers.append(_watch_only(progress))
     report = _with_signals(lambda: collect(job, observers=observers))
     if settings.log_format == "text" and not settings.quiet:
         if sys.stdout.isatty():
@@ -582,6 +583,25 @@ def _run_job(args: argparse.Namespace) -> int:
         _error(f"stopped: {report.stopped}; finished windows are committed, the next run resumes")
         return EXIT_BUDGET
     return EXIT_INCOMPLETE
+
+
+def _watch_only(observer: Observer) -> Observer:
+    """`observer`, switched off at its first failure instead of ending the run: observers watch,
+    they never steer. A closed pipe is dropped silently; anything else is named once."""
+    failed = False
+
+    def watch(event: Event) -> None:
+        nonlocal failed
+        if failed:
+            return
+        try:
+            observer(event)
+        except Exception as exc:
+            failed = True
+            if not isinstance(exc, BrokenPipeError):
+                _error(f"{type(observer).__name__} stopped after {type(exc).__name__}: {exc}")
+
+    return watch
 
 
 def _with_signals(make: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -1,6 +1,8 @@
 """Log observers: pipeline events as text lines or one JSON object per line on stderr.
 
-They watch; they never steer. Nothing here ever sees the API key.
+They watch; they never steer. Nothing here ever sees the API key. A stream that cannot be
+written (a pipe whose reader left, `backfill -vv 2>&1 | head -2`) is dropped at the first failure:
+logging stops, the run goes on.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class LogObserver:
     """Retries, failures, pauses and the summary as text or one JSON object per line."""
 
     def __init__(self, stream: TextIO, *, fmt: str = "text", verbosity: int = 0) -> None:
-        self.stream = stream
+        self.stream: TextIO | None = stream
         self.fmt = fmt
         self.verbosity = verbosity
 
@@ -79,11 +81,19 @@ class LogObserver:
         level, name, fields, text = record
         if level > self.verbosity:
             return
+        self._write(name, fields, text)
+
+    def _write(self, name: str, fields: dict[str, Any], text: str) -> None:
+        if self.stream is None:
+            return
         if self.fmt == "json":
             line = json.dumps({"ts": round(time.time(), 3), "event": name, **fields}, default=str)
         else:
             line = text
-        print(line, file=self.stream, flush=True)
+        try:
+            print(line, file=self.stream, flush=True)
+        except (OSError, ValueError):  # a closed pipe or file: drop the log, not the run
+            self.stream = None
 
     def _record(self, event: Event) -> tuple[int, str, dict[str, Any], str] | None:
         if isinstance(event, RetryScheduled):

@@ -91,6 +91,18 @@ def last_run(db: Path) -> tuple[str, int]:
     return str(outcome), int(requests)
 
 
+def test_a_log_reader_that_goes_away_does_not_end_the_run(sim, tmp_path):
+    """`backfill -vv 2>&1 | head -2`: the run completes and is recorded complete, exit 0."""
+    db = tmp_path / "c.db"
+    args = ["backfill", *HOURS, *APPS, "--endpoint", sim.url, "--db", str(db), "-vv"]
+    proc = collector(*args, "--concurrency", "2", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    head = [proc.stdout.readline(), proc.stdout.readline()]
+    proc.stdout.close()  # `head -2` exits: every later write meets a closed pipe
+    assert proc.wait(WAIT_S) == 0, head
+    assert last_run(db)[0] == "complete"
+
+
 @pytest.mark.parametrize(
     "args",
     [
