@@ -564,11 +564,16 @@ def _run_job(args: argparse.Namespace) -> int:
     verbosity = -1 if settings.quiet else settings.verbose
     log = LogObserver(sys.stderr, fmt=settings.log_format, verbosity=verbosity)
     observers: list[Observer] = [_watch_only(log)]
+    progress: RichProgress | None = None
     text_on_tty = settings.log_format == "text" and not settings.quiet and sys.stderr.isatty()
     if settings.progress and text_on_tty:
         progress = RichProgress(Console(stderr=True), rate_limit_per_s=job.rate.per_second)
         observers.append(_watch_only(progress))
-    report = _with_signals(lambda: collect(job, observers=observers))
+    try:
+        report = _with_signals(lambda: collect(job, observers=observers))
+    finally:
+        if progress is not None:
+            progress.close()  # shows the cursor again, whatever ended the run
     if settings.log_format == "text" and not settings.quiet:
         if sys.stdout.isatty():
             _print_quietly(lambda: print_table(report, Console()))

@@ -2,7 +2,8 @@
 limit, ETA, retries and 429s so far, and the server quota left in its current window.
 
 An observer: it reads events and never steers. Off when stderr is not a terminal or with
-`--no-progress`.
+`--no-progress`. The display hides the cursor while it runs: whoever starts a run with it calls
+`close()` in a `finally`, so a cancelled run (Ctrl-C) gives the terminal its cursor back.
 """
 
 from __future__ import annotations
@@ -66,9 +67,14 @@ class RichProgress:
             self.quota = f"{event.remaining}/{event.limit}"
         elif isinstance(event, RunFinished):
             self._refresh()
-            self._progress.stop()
+            self.close()
             return
         self._refresh()
+
+    def close(self) -> None:
+        """Stop the display and show the cursor again; safe to call more than once."""
+        if self._task is not None:
+            self._progress.stop()
 
     def detail(self) -> str:
         elapsed = max(1e-6, time.monotonic() - self._started)

@@ -8,9 +8,13 @@ Subprocess tests run `python -m collector` against the embedded simulator on loo
 from __future__ import annotations
 
 import os
+import pty
+import select
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -195,3 +199,51 @@ def test_early_exits_leave_nothing_ignored_at_shutdown(stored, sim, args):
     )
     assert proc.returncode in (2, 4), proc.stderr
     clean_stderr(proc.stderr, lines=1)
+
+
+SHOW_CURSOR, HIDE_CURSOR = b"\x1b[?25h", b"\x1b[?25l"
+
+
+def _read_pty(fd: int, until: bytes | None, deadline: float) -> bytes:
+    """Read the terminal's output until `until` appears (or, with None, until it closes)."""
+    got = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: every process closed the terminal
+            return got
+        if not chunk:
+            return got
+        got += chunk
+        if until is not None and until in got:
+            return got
+    raise AssertionError(f"timed out; got {got[-400:]!r}")
+
+
+def test_ctrl_c_on_a_terminal_shows_the_cursor_again(sim, tmp_path):
+    """A backfill on a terminal (progress bar on, cursor hidden), then SIGINT: exit 130 and the
+    terminal's cursor is shown again after the last time it was hidden."""
+    db = tmp_path / "c.db"
+    args = ["backfill", *HOURS, *APPS, "--endpoint", sim.url, "--db", str(db)]
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "collector", *args, "--rate-limit", "20/s"],
+            env=env(TERM="xterm-256color", COLUMNS="120"),
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+        )
+        os.close(secondary)
+        deadline = time.monotonic() + WAIT_S
+        shown = _read_pty(primary, HIDE_CURSOR, deadline)
+        proc.send_signal(signal.SIGINT)
+        shown += _read_pty(primary, None, deadline)
+        assert proc.wait(WAIT_S) == 130, shown[-400:]
+    finally:
+        os.close(primary)
+    assert SHOW_CURSOR in shown[shown.rindex(HIDE_CURSOR) :], shown[-400:]
+    assert b"Traceback" not in shown
