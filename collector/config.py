@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from collector.budget.local import Rate
+from collector.cooperate.leases import DEFAULT_LEASE_S
 from collector.core.models import DEFAULT_WORKSPACE
 from collector.core.streams import DIMENSION_FLAGS, POOL_RATES, STREAMS, Stream
 from collector.core.units import Calendar, Unit, parse_iso
@@ -65,6 +66,7 @@ class Settings(BaseModel):
     workspace: str = Field(DEFAULT_WORKSPACE, min_length=1, max_length=200)
     key_rotated: bool = False
     discovery_ttl: str = DEFAULT_DISCOVERY_TTL
+    lease: float = Field(DEFAULT_LEASE_S, ge=3, le=600)
     endpoint: str | None = None
     db: str = DEFAULT_DB
     timezone: str = "UTC"
@@ -195,6 +197,7 @@ class Job:
     retry: RetryPolicy
     timeout_s: float
     discovery_ttl_s: float = 24 * 3600.0
+    lease_s: float = DEFAULT_LEASE_S
     key_rotated: bool = False
     max_requests: int | None = None
     deadline_s: float | None = None
@@ -269,6 +272,7 @@ def build_job(
         retry=RetryPolicy(max_retries=settings.max_retries),
         timeout_s=settings.timeout,
         discovery_ttl_s=parse_duration(settings.discovery_ttl, flag="--discovery-ttl"),
+        lease_s=settings.lease,
         key_rotated=settings.key_rotated,
         max_requests=settings.max_requests,
         deadline_s=None if settings.deadline is None else parse_duration(settings.deadline),

@@ -24,6 +24,7 @@ from collector.budget.pools import Budgets
 from collector.clock import Clock, SystemClock
 from collector.config import Job
 from collector.core.alignment import Aligner
+from collector.cooperate.leases import Leases, LocalLeases
 from collector.core.models import RunReport, Series, SeriesKey, StoreOutcome, WindowResult
 from collector.core.planner import Interval, Plan, merge, plan
 from collector.discovery import Discovery
@@ -95,11 +96,19 @@ class _Ledger:
 
 
 async def make_plan(
-    job: Job, store: RunStore | None, ranges: Sequence[tuple[Series, int, int]], ledger: _Ledger
+    job: Job,
+    store: RunStore | None,
+    ranges: Sequence[tuple[Series, int, int]],
+    ledger: _Ledger,
+    leases: Leases | LocalLeases | None = None,
 ) -> Plan:
-    """Plan against stored coverage (backfill) or this run's own (sync refreshes), minus failures."""
+    """Plan against stored coverage (backfill) or this job's own fetches (a sync refreshes:
+    this run's, and what cooperating processes stored since it started), minus failures."""
     keys = [s.key for s, _, _ in ranges]
-    stored = await store.covered(keys) if job.command != "sync" and store is not None else {}
+    if job.command != "sync":
+        stored = await store.covered(keys) if store is not None else {}
+    else:
+        stored = await leases.done_since_start(keys) if leases is not None else {}
     covered = {k: merge([*stored.get(k, ()), *ledger.done[k], *ledger.failed[k]]) for k in keys}
     return plan(ranges, covered)
 
@@ -207,8 +216,10 @@ async def collect(
             ledger.add_done(result.window.series.key, result.covered)
             return stored
 
+        leases, make = await _cooperation(store, job, clock)
+        await leases.join()
         try:
-            budgets = Budgets(job.rates, clock, on_raise=_raised(report))
+            budgets = Budgets(job.rates, clock, on_raise=_raised(report), make=make)
             async with BrazeClient(
                 settings, clock=clock, on_headers=_headers_to(budgets, emit)
             ) as client:
@@ -227,10 +238,11 @@ async def collect(
                         deadline=None if job.deadline_s is None else clock.time() + job.deadline_s,
                     ),
                     rng=rng or random.Random(),
+                    leases=leases,
                 )
                 ranges = await _fan_out(job, store, scheduler, clock, report)
                 if ranges is not None:
-                    await _passes(job, store, ranges, ledger, scheduler, emit, report)
+                    await _passes(job, store, ranges, ledger, scheduler, emit, report, clock)
                     final = plan(ranges, await store.covered([s.key for s, _, _ in ranges]))
                     _note_gaps(final, report)
             outcome = (
@@ -244,11 +256,40 @@ async def collect(
             raise
         finally:
             report.duration_s = time.monotonic() - started
+            report.taken_over = leases.report.taken_over
+            leases.progress = (
+                report.requests,
+                sum(s.windows for s in report.series.values()),
+                report.planned_windows,
+            )
+            await leases.leave("finished" if outcome != "interrupted" else "interrupted")
             await store.finish_run(run_id, _utc(clock), outcome, report)
     finally:
         await store.close()
     emit(RunFinished(report))
     return report
+
+
+async def _cooperation(
+    store: RunStore, job: Job, clock: Clock
+) -> tuple[Leases | LocalLeases, Callable[[str, Rate], Any] | None]:
+    """On PostgreSQL: leases on windows and one budget per pool shared with every process of
+    the workspace. On SQLite: one process, nothing shared."""
+    share = getattr(store, "share", None)
+    if share is None:
+        return LocalLeases(), None
+    from collector.cooperate.gate import SharedGate, create_table
+
+    pool, schema_sql = share()
+    await create_table(pool, schema_sql)
+    leases = Leases(
+        pool, schema_sql, clock, workspace=job.workspace, command=job.command, lease_s=job.lease_s
+    )
+
+    def make(name: str, rate: Rate) -> Any:
+        return SharedGate(pool, schema_sql, job.workspace, name, rate, clock)
+
+    return leases, make
 
 
 async def discover(
@@ -338,8 +379,10 @@ async def _passes(
     scheduler: Scheduler,
     emit: Observer,
     report: RunReport,
+    clock: Clock,
 ) -> None:
-    first = await make_plan(job, store, ranges, ledger)
+    leases = scheduler.leases
+    first = await make_plan(job, store, ranges, ledger, leases)
     report.planned_windows = first.requests
     probe = first.probe()
     if probe is None:
@@ -347,11 +390,23 @@ async def _passes(
     emit(PassStarted("probe", 1, probe.units))
     await scheduler.run([probe])
     for n in range(1 + MAX_REPAIR_PASSES):
-        current = await make_plan(job, store, ranges, ledger)
+        current = await make_plan(job, store, ranges, ledger, leases)
         if current.requests == 0 or report.stopped:
             return
         emit(PassStarted("main" if n == 0 else f"repair {n}", current.requests, current.missing))
         await scheduler.run(current.windows())
+    while leases.shared:
+        # Only windows other processes hold are left: wait for them to be stored, or for their
+        # leases to expire and take them over. Ends when the job is complete.
+        current = await make_plan(job, store, ranges, ledger, leases)
+        if current.requests == 0 or report.stopped:
+            return
+        claimed = leases.report.claimed
+        await scheduler.run(current.windows())
+        if leases.report.claimed == claimed:
+            if not await leases.others_hold():
+                return  # nothing claimable and nobody holding: what is left failed here
+            await clock.sleep(min(1.0, leases.lease_s / 6))
 
 
 def _raised(report: RunReport) -> Callable[[str, Rate, Rate], None]:

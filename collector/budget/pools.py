@@ -34,16 +34,19 @@ class Budgets:
         rates: Mapping[str, Rate],
         clock: Clock,
         on_raise: Callable[[str, Rate, Rate], None] = lambda pool, old, new: None,
+        make: Callable[[str, Rate], WorkspaceBudget] | None = None,
     ) -> None:
         self._rates = dict(rates)
         self._clock = clock
         self._on_raise = on_raise
+        self._make = make or (lambda pool, rate: WorkspaceBudget(rate, clock))
         self._budgets: dict[str, WorkspaceBudget] = {}
 
     def __getitem__(self, pool: str) -> WorkspaceBudget:
+        """The budget of `pool` (made on first use: local, or shared through PostgreSQL)."""
         budget = self._budgets.get(pool)
         if budget is None:
-            budget = self._budgets[pool] = WorkspaceBudget(self._rates[pool], self._clock)
+            budget = self._budgets[pool] = self._make(pool, self._rates[pool])
         return budget
 
     def items(self) -> list[tuple[str, WorkspaceBudget]]:
@@ -62,5 +65,5 @@ class Budgets:
             return
         new = Rate(float(quota.limit), 3600.0)
         self._rates[pool] = new
-        self._budgets[pool] = WorkspaceBudget(new, self._clock)
+        self._budgets[pool] = self._make(pool, new)
         self._on_raise(pool, old, new)

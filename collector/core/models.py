@@ -175,6 +175,7 @@ class RunReport:
     notices: list[str] = field(default_factory=list)  # what the user should know (migrations, …)
     discovery_errors: list[str] = field(default_factory=list)  # lists that could not be read
     discovery_requests: int = 0  # list and details requests sent (the rest came from the cache)
+    taken_over: int = 0  # windows whose lease had expired in a dead process, taken over here
     alignment: str = "unknown"
     duration_s: float = 0.0
     rate_limit_per_s: float = 0.0

@@ -18,7 +18,15 @@ from typing import Any, NoReturn, Protocol
 from collector.budget.pools import Budgets
 from collector.clock import Clock
 from collector.core.alignment import Aligner, Request
-from collector.core.models import RunReport, SeriesKey, StoreOutcome, Window, WindowResult
+from collector.cooperate.leases import Leases, LocalLeases
+from collector.core.models import (
+    RunReport,
+    SeriesKey,
+    SeriesReport,
+    StoreOutcome,
+    Window,
+    WindowResult,
+)
 from collector.errors import (
     ApiError,
     AuthError,
@@ -92,6 +100,7 @@ class Scheduler:
     concurrency: int = DEFAULT_CONCURRENCY
     limits: RunLimits = field(default_factory=RunLimits)
     rng: random.Random = field(default_factory=random.Random)
+    leases: Leases | LocalLeases = field(default_factory=LocalLeases)
     rejected_series: set[SeriesKey] = field(default_factory=set)
     refused_streams: dict[str, str] = field(default_factory=dict)  # stream → the 403's message
     unreachable_after: int = UNREACHABLE_AFTER
@@ -134,6 +143,15 @@ class Scheduler:
         if refused is not None:
             series_report.refused = refused
             return
+        if await self.leases.claim(window) in ("busy", "done"):
+            return  # another process holds it or has stored it: re-planning sees which
+        stored = False
+        try:
+            stored = await self._one(window, series_report)
+        finally:
+            await self.leases.finish(window, stored=stored)
+
+    async def _one(self, window: Window, series_report: SeriesReport) -> bool:
         attempts = 0
         failing = FailingTime(self.clock)
         try:
@@ -150,7 +168,7 @@ class Scheduler:
                     request, parsed = await self._attempt(window, failing)
                     covered = self._learn(window, request, parsed)
         except _Stop:
-            return
+            return False
         except AuthError as exc:
             if exc.status != 403:
                 raise
@@ -158,7 +176,7 @@ class Scheduler:
             self.refused_streams.setdefault(window.series.stream.name, str(exc))
             series_report.refused = str(exc)
             self.emit(WindowFailed(window, attempts, type(exc).__name__, str(exc)))
-            return
+            return False
         except ServerUnreachable:
             raise
         except ApiError as exc:
@@ -167,7 +185,7 @@ class Scheduler:
             series_report.failed_windows += 1
             series_report.note_error(str(exc))
             self.emit(WindowFailed(window, attempts, type(exc).__name__, str(exc)))
-            return
+            return False
         lo, hi = window.range_lo, window.range_hi
         result = WindowResult(
             window=window,
@@ -182,6 +200,7 @@ class Scheduler:
         series_report.revised += outcome.revised
         series_report.removed += outcome.removed
         self.emit(WindowStored(result, outcome, attempts))
+        return True
 
     async def _attempt(self, window: Window, failing: FailingTime) -> tuple[Request, Parsed]:
         pool = window.series.stream.pool
