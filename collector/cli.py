@@ -49,7 +49,7 @@ from collector.errors import CollectorError, ConfigError, StoreError
 from collector.observe.events import Event, Observer
 from collector.observe.logs import LogObserver
 from collector.observe.progress import RichProgress
-from collector.observe.summary import print_summary, print_table
+from collector.observe.summary import headline, print_summary, print_table, trouble
 from collector.pipeline import collect, plan_only
 from collector.readout.export import (
     FORMATS,
@@ -587,6 +587,10 @@ def _run_job(args: argparse.Namespace) -> int:
     if report.stopped and report.failed_windows == 0:
         _error(f"stopped: {report.stopped}; finished windows are committed, the next run resumes")
         return EXIT_BUDGET
+    if settings.quiet:  # quiet hides progress and the summary, never what failed
+        _error(headline(report))
+        for line in trouble(report):
+            _error(line)
     return EXIT_INCOMPLETE
 
 

@@ -201,6 +201,19 @@ def test_early_exits_leave_nothing_ignored_at_shutdown(stored, sim, args):
     clean_stderr(proc.stderr, lines=1)
 
 
+def test_quiet_still_reports_failed_windows(capsys, monkeypatch, sim, tmp_path):
+    """`-q` and a series the server rejects: exit 1, and stderr names the series and its error
+    (quiet hides progress and the summary, not failures)."""
+    monkeypatch.setenv("BRAZE_API_KEY", KEY)
+    span = ["--start", "2024-01-01", "--end", "2024-02-01"]
+    where = ["--endpoint", sim.url, "--db", str(tmp_path / "c.db")]
+    code = main(["backfill", *span, "--app-id", "ghost", *where, "-q"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "ghost" in err and "400" in err, err
+    assert out == ""
+
+
 SHOW_CURSOR, HIDE_CURSOR = b"\x1b[?25h", b"\x1b[?25l"
 
 
