@@ -571,6 +571,9 @@ def _run_job(args: argparse.Namespace) -> int:
         observers.append(_watch_only(progress))
     try:
         report = _with_signals(lambda: collect(job, observers=observers))
+    except Interrupted as exc:
+        log.interrupted(signal.Signals(exc.signum).name)  # the JSON log's final summary
+        raise
     finally:
         if progress is not None:
             progress.close()  # shows the cursor again, whatever ended the run

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from typing import Any, TextIO
 
 from collector.core.models import RunReport, Window
@@ -71,8 +72,10 @@ class LogObserver:
         self.stream: TextIO | None = stream
         self.fmt = fmt
         self.verbosity = verbosity
+        self._seen = _Tally()
 
     def __call__(self, event: Event) -> None:
+        self._seen.add(event)
         if isinstance(event, WindowStored) and self.verbosity < WINDOW_LEVEL:
             return  # the hot path: one event per window, logged only at -vv
         record = self._record(event)
@@ -82,6 +85,14 @@ class LogObserver:
         if level > self.verbosity:
             return
         self._write(name, fields, text)
+
+    def interrupted(self, signal_name: str) -> None:
+        """The run was cancelled by a signal, so no RunFinished came: the JSON log still ends
+        with a `summary`, built from the events seen and saying it was interrupted."""
+        if self.fmt != "json" or self._seen.finished or self.verbosity < 0:
+            return
+        self._seen.finished = True
+        self._write("summary", self._seen.summary(signal_name), "")
 
     def _write(self, name: str, fields: dict[str, Any], text: str) -> None:
         if self.stream is None:
@@ -163,3 +174,44 @@ class LogObserver:
             level = 0 if self.fmt == "json" else 99  # the text summary is printed by the CLI
             return (level, "summary", summary_fields(event.report), "")
         return None
+
+
+class _Tally:
+    """What the events have shown so far: the summary of a run that never reported."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.windows_stored = 0
+        self.failed_windows = 0
+        self.inserted = 0
+        self.revised = 0
+        self.rate_limited = 0
+        self.retries: Counter[str] = Counter()
+        self.finished = False
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, WindowStored):
+            self.windows_stored += 1
+            self.inserted += event.outcome.inserted
+            self.revised += event.outcome.revised
+        elif isinstance(event, WindowFailed):
+            self.failed_windows += 1
+        elif isinstance(event, RetryScheduled):
+            self.retries[event.cause] += 1
+        elif isinstance(event, RatePaused):
+            self.rate_limited += 1
+        elif isinstance(event, RunFinished):
+            self.finished = True
+
+    def summary(self, signal_name: str) -> dict[str, Any]:
+        return {
+            "complete": False,
+            "interrupted": signal_name,
+            "windows_stored": self.windows_stored,
+            "failed_windows": self.failed_windows,
+            "inserted": self.inserted,
+            "revised": self.revised,
+            "retries": dict(self.retries),
+            "rate_limited": self.rate_limited,
+            "duration_s": round(time.monotonic() - self.started, 3),
+        }

@@ -7,6 +7,7 @@ Subprocess tests run `python -m collector` against the embedded simulator on loo
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -199,6 +200,44 @@ def test_early_exits_leave_nothing_ignored_at_shutdown(stored, sim, args):
     )
     assert proc.returncode in (2, 4), proc.stderr
     clean_stderr(proc.stderr, lines=1)
+
+
+def _wait_for_a_stored_window(proc: subprocess.Popen[str]) -> list[str]:
+    assert proc.stderr is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        assert line, f"the run ended first: {seen}"
+        seen.append(line)
+        if '"window_stored"' in line:
+            return seen
+    raise AssertionError("no window stored in time")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_json_log_ends_with_a_summary_after_a_signal(sim, tmp_path, sig):
+    """`--log-format json`, then SIGINT/SIGTERM: the last JSON line is the run's summary,
+    saying it was interrupted; exit 130/143."""
+    db = tmp_path / "c.db"
+    args = ["backfill", *HOURS, *APPS, "--endpoint", sim.url, "--db", str(db), "-vv"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "collector", *args, "--rate-limit", "20/s", "--log-format", "json"],
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = _wait_for_a_stored_window(proc)
+    proc.send_signal(sig)
+    _, rest = proc.communicate(timeout=WAIT_S)
+    assert proc.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[sig], rest
+    events = [json.loads(line) for line in [*seen, *rest.splitlines()] if line.startswith("{")]
+    summary = events[-1]
+    assert summary["event"] == "summary", events[-3:]
+    assert summary["complete"] is False and summary["interrupted"] == sig.name
+    assert summary["windows_stored"] >= 1 and summary["inserted"] >= 1
+    assert "Traceback" not in rest and "Exception ignored" not in rest
 
 
 def test_quiet_still_reports_failed_windows(capsys, monkeypatch, sim, tmp_path):
