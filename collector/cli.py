@@ -4,7 +4,7 @@ Exit codes:
     0    complete
     1    some windows still failed after retries (data kept; re-running resumes)
     2    usage or configuration error (nothing was sent)
-    3    authentication or permission refused (401/403)
+    3    authentication refused (401), or every stream refused by permission (403)
     4    the local database could not be opened, read or written, or an output could not be
          written (`export > /dev/full`: "cannot write …: No space left on device")
     75   a --max-requests or --deadline budget ran out (finished windows kept; next run resumes)
@@ -180,6 +180,13 @@ def _series_flags(p: argparse.ArgumentParser, *, sync: bool = False) -> None:
         "--discovery-ttl",
         metavar="DURATION",
         help=f"reuse lists ('*') fetched within this long (default: {DEFAULT_DISCOVERY_TTL})",
+    )
+    g.add_argument(
+        "--lease",
+        type=float,
+        metavar="S",
+        help="PostgreSQL: seconds a claimed window stays this process's without a heartbeat, "
+        "before a cooperating process may take it over (default: 30)",
     )
     if sync:
         g.add_argument(
@@ -536,6 +543,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "workspace",
         "key_rotated",
         "discovery_ttl",
+        "lease",
         "endpoint",
         "db",
         "timezone",
@@ -585,6 +593,10 @@ def _run_job(args: argparse.Namespace) -> int:
     if report.fatal:
         _error(report.fatal)
         return EXIT_AUTH
+    refused = [s.refused for s in report.series.values() if s.refused]
+    if report.series and len(refused) == len(report.series):
+        _error(f"every stream was refused: {refused[0]}")
+        return EXIT_AUTH  # nothing can be collected with this key: not worth retrying
     if report.complete:
         return EXIT_OK
     if report.stopped and report.failed_windows == 0:

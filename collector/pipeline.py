@@ -264,9 +264,12 @@ async def collect(
             )
             await leases.leave("finished" if outcome != "interrupted" else "interrupted")
             await store.finish_run(run_id, _utc(clock), outcome, report)
+    except asyncio.CancelledError:
+        report.interrupted = True  # SIGINT/SIGTERM: what was committed stays; say so, then stop
+        raise
     finally:
         await store.close()
-    emit(RunFinished(report))
+        emit(RunFinished(report))
     return report
 
 

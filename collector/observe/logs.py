@@ -41,7 +41,9 @@ def window_fields(window: Window) -> dict[str, Any]:
 def summary_fields(report: RunReport) -> dict[str, Any]:
     return {
         "complete": report.complete,
+        "interrupted": report.interrupted,
         "requests": report.requests,
+        "windows_stored": sum(s.windows for s in report.series.values()),
         "planned_windows": report.planned_windows,
         "retries": dict(report.retries),
         "rate_limited": report.rate_limited,
@@ -57,6 +59,7 @@ def summary_fields(report: RunReport) -> dict[str, Any]:
         "skipped": report.skipped,
         "discovery_errors": report.discovery_errors,
         "discovery_requests": report.discovery_requests,
+        "taken_over": report.taken_over,
         "notices": report.notices,
         "series": series_fields(report),
     }
@@ -73,6 +76,7 @@ class LogObserver:
         self.fmt = fmt
         self.verbosity = verbosity
         self._seen = _Tally()
+        self._interrupted_report: RunReport | None = None
 
     def __call__(self, event: Event) -> None:
         self._seen.add(event)
@@ -92,7 +96,13 @@ class LogObserver:
         if self.fmt != "json" or self._seen.finished or self.verbosity < 0:
             return
         self._seen.finished = True
-        self._write("summary", self._seen.summary(signal_name), "")
+        report = self._interrupted_report
+        fields = (
+            {**summary_fields(report), "interrupted": signal_name}
+            if report is not None
+            else self._seen.summary(signal_name)
+        )
+        self._write("summary", fields, "")
 
     def _write(self, name: str, fields: dict[str, Any], text: str) -> None:
         if self.stream is None:
@@ -171,6 +181,10 @@ class LogObserver:
                 f"stored {event.result.window.describe()}",
             )
         if isinstance(event, RunFinished):
+            if event.report.interrupted:
+                # The CLI knows which signal: `interrupted()` writes this summary with its name.
+                self._interrupted_report = event.report
+                return None
             level = 0 if self.fmt == "json" else 99  # the text summary is printed by the CLI
             return (level, "summary", summary_fields(event.report), "")
         return None
@@ -200,7 +214,7 @@ class _Tally:
             self.retries[event.cause] += 1
         elif isinstance(event, RatePaused):
             self.rate_limited += 1
-        elif isinstance(event, RunFinished):
+        elif isinstance(event, RunFinished) and not event.report.interrupted:
             self.finished = True
 
     def summary(self, signal_name: str) -> dict[str, Any]:

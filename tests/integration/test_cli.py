@@ -154,11 +154,11 @@ def test_a_rerun_sends_nothing(capsys, monkeypatch, tmp_path, sim):
 
 @pytest.mark.parametrize(
     ("key", "code", "match"),
-    [("unknown-key", 3, "BRAZE_API_KEY"), ("no-perm", 1, "sessions.data_series")],
+    [("unknown-key", 3, "BRAZE_API_KEY"), ("no-perm", 3, "sessions.data_series")],
 )
 def test_auth_failures_exit_naming_the_fix(capsys, monkeypatch, tmp_path, sim, key, code, match):
-    """401 → exit 3 naming the key variable; 403 → its stream is refused (exit 1, incomplete)
-    naming the missing permission."""
+    """401 → exit 3 naming the key variable; a 403 on the only stream → it is refused, nothing
+    can be collected with this key: exit 3 naming the missing permission."""
     got, out, err = cli(
         capsys,
         monkeypatch,
@@ -166,7 +166,7 @@ def test_auth_failures_exit_naming_the_fix(capsys, monkeypatch, tmp_path, sim, k
         key=key,
     )
     assert got == code and match in err and "Traceback" not in err
-    if code == 1:
+    if key == "no-perm":
         assert "INCOMPLETE" in out and "refused" in out and match in out
     assert key not in out + err
 

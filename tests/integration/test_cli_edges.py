@@ -237,6 +237,7 @@ def test_json_log_ends_with_a_summary_after_a_signal(sim, tmp_path, sig):
     assert summary["event"] == "summary", events[-3:]
     assert summary["complete"] is False and summary["interrupted"] == sig.name
     assert summary["windows_stored"] >= 1 and summary["inserted"] >= 1
+    assert summary["requests"] >= summary["windows_stored"]  # the report's own count
     assert "Traceback" not in rest and "Exception ignored" not in rest
 
 

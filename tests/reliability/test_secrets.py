@@ -128,7 +128,7 @@ def test_the_api_key_appears_in_no_output_no_file_and_no_url(
             ["backfill", *span, "--db", str(work / "f.db"), "-vv", "--log-format", "json"],
             endpoint=sims["403"].url,
         )
-        == 1  # a 403 refuses its stream only: the run ends incomplete, not as an auth failure
+        == 3  # the only stream refused (403): nothing can be collected with this key
     )
     assert (
         run("a quoted key", ["backfill", *span, "--db", str(work / "q.db")], key=f"'{SECRET}'") == 2
