@@ -14,6 +14,7 @@ from collector.errors import ConfigError
 from collector.store.base import ReadStore, RunStore
 
 if TYPE_CHECKING:
+    from collector.store.base import CopyStore
     from collector.store.postgres import PostgresStore
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -70,6 +71,17 @@ def open_postgres(location: str, *, schema: str, read_only: bool) -> PostgresSto
     from collector.store.postgres import PostgresStore
 
     return PostgresStore(location, schema=schema, read_only=read_only)
+
+
+def open_copy_store(location: str, *, schema: str = DEFAULT_PG_SCHEMA, create: bool) -> CopyStore:
+    """Either end of `db copy`: the source must exist; the target is created when new."""
+    if is_postgres(location):
+        return open_postgres(location, schema=schema, read_only=not create)
+    from collector.store.sqlite import SQLiteStore
+
+    if not create and not Path(location).exists():
+        raise ConfigError(f"no database at {location}: pass the --from you collected into")
+    return SQLiteStore(Path(location))
 
 
 def exists(location: str) -> bool:

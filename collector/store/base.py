@@ -104,3 +104,72 @@ class ReadStore(Protocol):
         self, workspace: str, what: str
     ) -> tuple[list[str], list[str], str] | None: ...
     def close(self) -> None: ...
+
+
+# --- `db copy`: the whole content of a store, engine-neutral -----------------------------------
+
+
+@dataclass(frozen=True)
+class PointRow:
+    """One stored point as it is kept: value, when it was fetched, how often it changed."""
+
+    time: str
+    facet: str
+    metric: str
+    value: Value
+    fetched_at: str
+    revisions: int
+
+
+@dataclass(frozen=True)
+class SeriesRows:
+    """Everything stored for one series."""
+
+    points: tuple[PointRow, ...]
+    raw: tuple[tuple[str, str, str], ...]  # (time, day object as JSON, fetched_at)
+    coverage: tuple[tuple[int, int, str], ...]  # (lo, hi, fetched_at), merged, by lo
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run, every column."""
+
+    id: int
+    workspace: str
+    command: str
+    started_at: str
+    finished_at: str | None
+    outcome: str | None
+    requests: int | None
+    inserted: int | None
+    revised: int | None
+
+
+class CopyStore(Protocol):
+    """Both ends of `collector db copy`: dump everything, put rows back exactly."""
+
+    def __enter__(self) -> CopyStore: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def salt(self) -> str: ...
+    def dump_workspaces(self) -> list[tuple[str, str | None, str | None]]: ...
+    def dump_series(self) -> list[SeriesKey]: ...
+    def dump_series_rows(self, key: SeriesKey) -> SeriesRows: ...
+    def dump_runs(self) -> list[RunRecord]: ...
+    def dump_run_series(self) -> list[tuple[int, SeriesKey, str, str | None]]: ...
+    def dump_discovery(self) -> list[tuple[str, str, str, str, str]]: ...
+    def has_fingerprints(self) -> bool: ...
+    def put_salt(self, salt: str) -> None: ...
+    def put_workspace(
+        self, name: str, timezone: str | None, key_fingerprint: str | None
+    ) -> None: ...
+    def put_series_rows(
+        self,
+        key: SeriesKey,
+        points: Sequence[PointRow],
+        raw: Sequence[tuple[str, str, str]],
+        coverage: Sequence[tuple[int, int, str]] | None,
+    ) -> None: ...
+    def put_run(self, run: RunRecord, *, new: bool) -> int: ...
+    def put_run_series(self, run: int, key: SeriesKey, outcome: str, error: str | None) -> None: ...
+    def put_discovery(self, row: tuple[str, str, str, str, str]) -> None: ...
+    def close(self) -> None: ...

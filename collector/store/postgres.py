@@ -42,7 +42,16 @@ from collector.core.models import RunReport, SeriesKey, StoreOutcome, Value, Win
 from collector.core.streams import STREAMS, Stream
 from collector.errors import ConfigError, StoreError
 from collector.store import DEFAULT_PG_SCHEMA, display
-from collector.store.base import Interval, RunRow, SeriesStatus, StoredPoint, fingerprint
+from collector.store.base import (
+    Interval,
+    PointRow,
+    RunRecord,
+    RunRow,
+    SeriesRows,
+    SeriesStatus,
+    StoredPoint,
+    fingerprint,
+)
 
 PG_SCHEMA_VERSION = 2  # the data model of SQLite's schema 2
 DEFAULT_CONNECT_TIMEOUT_S = 10
@@ -916,3 +925,229 @@ class PostgresStore(_Base):
             return None
         items, skipped, at = rows[0]
         return json.loads(items), json.loads(skipped), str(at)
+
+    # --- db copy ---------------------------------------------------------------------------
+
+    def salt(self) -> str:
+        return str(self._all(f"SELECT value FROM {self.s}.meta WHERE key = 'salt'")[0][0])
+
+    def has_fingerprints(self) -> bool:
+        return bool(
+            self._all(
+                f"SELECT 1 FROM {self.s}.workspaces WHERE key_fingerprint IS NOT NULL LIMIT 1"
+            )
+        )
+
+    def dump_workspaces(self) -> list[tuple[str, str | None, str | None]]:
+        rows = self._all(
+            f"SELECT name, timezone, key_fingerprint FROM {self.s}.workspaces ORDER BY name"
+        )
+        return [(str(n), z, f) for n, z, f in rows]
+
+    def dump_series(self) -> list[SeriesKey]:
+        rows = self._all(f"SELECT workspace, stream, dims, unit FROM {self.s}.series ORDER BY id")
+        return [(str(w), str(st), str(d), str(u)) for w, st, d, u in rows]
+
+    def _sid(self, key: SeriesKey) -> int | None:
+        rows = self._all(
+            f"SELECT id FROM {self.s}.series WHERE workspace = %s AND stream = %s AND dims = %s "
+            "AND unit = %s",
+            key,
+        )
+        return int(rows[0][0]) if rows else None
+
+    def dump_series_rows(self, key: SeriesKey) -> SeriesRows:
+        s, sid = self.s, self._sid(key)
+        if sid is None:
+            return SeriesRows((), (), ())
+        points = tuple(
+            PointRow(t, f, m, _decode(v, lit), at, int(n))
+            for t, f, m, v, lit, at, n in self._all(
+                f"SELECT time, facet, metric, value, literal, fetched_at, revisions FROM {s}.points "
+                "WHERE series = %s ORDER BY time, facet, metric",
+                (sid,),
+            )
+        )
+        raw = tuple(
+            (str(t), str(b), str(at))
+            for t, b, at in self._all(
+                f"SELECT time, body, fetched_at FROM {s}.raw_days WHERE series = %s ORDER BY time",
+                (sid,),
+            )
+        )
+        coverage = tuple(
+            (int(lo), int(hi), str(at))
+            for lo, hi, at in self._all(
+                f"SELECT lo, hi, fetched_at FROM {s}.coverage WHERE series = %s ORDER BY lo", (sid,)
+            )
+        )
+        return SeriesRows(points, raw, coverage)
+
+    def dump_runs(self) -> list[RunRecord]:
+        rows = self._all(
+            "SELECT id, workspace, command, started_at, finished_at, outcome, requests, "
+            f"inserted, revised FROM {self.s}.runs ORDER BY id"
+        )
+        return [
+            RunRecord(int(i), *rest[:5], *(None if v is None else int(v) for v in rest[5:]))
+            for i, *rest in rows
+        ]
+
+    def dump_run_series(self) -> list[tuple[int, SeriesKey, str, str | None]]:
+        s = self.s
+        rows = self._all(
+            "SELECT r.run, s.workspace, s.stream, s.dims, s.unit, r.outcome, r.error "
+            f"FROM {s}.run_series r JOIN {s}.series s ON s.id = r.series ORDER BY r.run, s.id"
+        )
+        return [(int(run), (w, st, d, u), o, e) for run, w, st, d, u, o, e in rows]
+
+    def dump_discovery(self) -> list[tuple[str, str, str, str, str]]:
+        rows = self._all(
+            f"SELECT workspace, list, items, skipped, listed_at FROM {self.s}.discovery "
+            "ORDER BY workspace, list"
+        )
+        return [(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in rows]
+
+    def _put(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Run `statements` in one transaction; the rows the last one returned."""
+        try:
+            with self._db.transaction():
+                cur = None
+                for sql, params in statements:
+                    cur = self._db.execute(sql, params)
+                return [] if cur is None or cur.description is None else cur.fetchall()
+        except psycopg.Error as exc:
+            raise self._error("write to", exc) from None
+
+    def put_salt(self, salt: str) -> None:
+        self._put([(f"UPDATE {self.s}.meta SET value = %s WHERE key = 'salt'", (salt,))])
+
+    def put_workspace(self, name: str, timezone: str | None, key_fingerprint: str | None) -> None:
+        self._put(
+            [
+                (
+                    f"INSERT INTO {self.s}.workspaces VALUES (%s, %s, %s) ON CONFLICT (name) DO "
+                    "UPDATE SET timezone = excluded.timezone, "
+                    "key_fingerprint = excluded.key_fingerprint",
+                    (name, timezone, key_fingerprint),
+                )
+            ]
+        )
+
+    def put_series_rows(
+        self,
+        key: SeriesKey,
+        points: Sequence[PointRow],
+        raw: Sequence[tuple[str, str, str]],
+        coverage: Sequence[tuple[int, int, str]] | None,
+    ) -> None:
+        """Rows exactly as given (coverage, when given, replaces the series'), one transaction."""
+        s = self.s
+        try:
+            with self._db.transaction():
+                self._db.execute(
+                    f"INSERT INTO {s}.series (workspace, stream, dims, unit) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    key,
+                )
+                row = self._db.execute(
+                    f"SELECT id FROM {s}.series WHERE workspace = %s AND stream = %s "
+                    "AND dims = %s AND unit = %s FOR UPDATE",
+                    key,
+                ).fetchone()
+                assert row is not None
+                sid = int(row[0])
+                encoded = [(*_encode(p.value), p) for p in points]
+                if points:
+                    self._db.execute(
+                        f"INSERT INTO {s}.points AS p SELECT %s, t, f, m, v::numeric, l, a, n "
+                        "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+                        "%s::text[], %s::int[]) AS u(t, f, m, v, l, a, n) "
+                        "ON CONFLICT (series, time, facet, metric) DO UPDATE SET "
+                        "value = excluded.value, literal = excluded.literal, "
+                        "fetched_at = excluded.fetched_at, revisions = excluded.revisions",
+                        (
+                            sid,
+                            [p.time for _, _, p in encoded],
+                            [p.facet for _, _, p in encoded],
+                            [p.metric for _, _, p in encoded],
+                            [v for v, _, _ in encoded],
+                            [lit for _, lit, _ in encoded],
+                            [p.fetched_at for _, _, p in encoded],
+                            [p.revisions for _, _, p in encoded],
+                        ),
+                    )
+                if raw:
+                    self._db.execute(
+                        f"INSERT INTO {s}.raw_days SELECT %s, t, b, a "
+                        "FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(t, b, a) "
+                        "ON CONFLICT (series, time) DO UPDATE SET body = excluded.body, "
+                        "fetched_at = excluded.fetched_at",
+                        (sid, *(list(c) for c in zip(*raw, strict=True))),
+                    )
+                if coverage is not None:
+                    self._db.execute(f"DELETE FROM {s}.coverage WHERE series = %s", (sid,))
+                    for lo, hi, at in coverage:
+                        self._db.execute(
+                            f"INSERT INTO {s}.coverage VALUES (%s, %s, %s, %s)", (sid, lo, hi, at)
+                        )
+        except psycopg.Error as exc:
+            raise self._error("write to", exc) from None
+
+    def put_run(self, run: RunRecord, *, new: bool) -> int:
+        values = (
+            run.workspace,
+            run.command,
+            run.started_at,
+            run.finished_at,
+            run.outcome,
+            run.requests,
+            run.inserted,
+            run.revised,
+        )
+        columns = (
+            "workspace, command, started_at, finished_at, outcome, requests, inserted, revised"
+        )
+        if new:
+            rows = self._put(
+                [
+                    (
+                        f"INSERT INTO {self.s}.runs ({columns}) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                        values,
+                    )
+                ]
+            )
+            return int(rows[0][0])
+        self._put(
+            [
+                (
+                    f"UPDATE {self.s}.runs SET ({columns}) = (%s, %s, %s, %s, %s, %s, %s, %s) "
+                    "WHERE id = %s",
+                    (*values, run.id),
+                )
+            ]
+        )
+        return run.id
+
+    def put_run_series(self, run: int, key: SeriesKey, outcome: str, error: str | None) -> None:
+        s = self.s
+        self._put(
+            [
+                (
+                    f"INSERT INTO {s}.series (workspace, stream, dims, unit) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    key,
+                ),
+                (
+                    f"INSERT INTO {s}.run_series SELECT %s, id, %s, %s FROM {s}.series "
+                    "WHERE workspace = %s AND stream = %s AND dims = %s AND unit = %s "
+                    "ON CONFLICT (run, series) DO UPDATE SET outcome = excluded.outcome, "
+                    "error = excluded.error",
+                    (run, outcome, error, *key),
+                ),
+            ]
+        )
+
+    def put_discovery(self, row: tuple[str, str, str, str, str]) -> None:
+        self._put([(_remember_sql(self.s), row)])

@@ -41,7 +41,10 @@ from collector.errors import ConfigError, StoreError
 from collector.store.base import (
     SCHEMA_VERSION,
     Interval,
+    PointRow,
+    RunRecord,
     RunRow,
+    SeriesRows,
     SeriesStatus,
     StoredPoint,
     fingerprint,
@@ -631,6 +634,164 @@ class SQLiteStore:
                 )
         except sqlite3.Error as exc:
             raise self._error("write", exc) from exc
+
+    # --- db copy ---------------------------------------------------------------------------
+
+    def salt(self) -> str:
+        salt = self._meta("salt")
+        assert salt is not None
+        return salt
+
+    def has_fingerprints(self) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM workspaces WHERE key_fingerprint IS NOT NULL LIMIT 1"
+        ).fetchone()
+        return row is not None
+
+    def dump_workspaces(self) -> list[tuple[str, str | None, str | None]]:
+        rows = self._db.execute(
+            "SELECT name, timezone, key_fingerprint FROM workspaces ORDER BY name"
+        ).fetchall()
+        return [(str(n), z, f) for n, z, f in rows]
+
+    def dump_series(self) -> list[SeriesKey]:
+        rows = self._db.execute(
+            "SELECT workspace, stream, dims, unit FROM series ORDER BY id"
+        ).fetchall()
+        return [(str(w), str(s), str(d), str(u)) for w, s, d, u in rows]
+
+    def dump_series_rows(self, key: SeriesKey) -> SeriesRows:
+        sid = self._series_id(key, create=False)
+        if sid is None:
+            return SeriesRows((), (), ())
+        points = tuple(
+            PointRow(t, f, m, read_value(v), at, int(n))
+            for t, f, m, v, at, n in self._db.execute(
+                "SELECT time, facet, metric, value, fetched_at, revisions FROM points "
+                "WHERE series = ? ORDER BY time, facet, metric",
+                (sid,),
+            )
+        )
+        raw = tuple(
+            (str(t), str(b), str(at))
+            for t, b, at in self._db.execute(
+                "SELECT time, body, fetched_at FROM raw_days WHERE series = ? ORDER BY time",
+                (sid,),
+            )
+        )
+        coverage = tuple(
+            (int(lo), int(hi), str(at))
+            for lo, hi, at in self._db.execute(
+                "SELECT lo, hi, fetched_at FROM coverage WHERE series = ? ORDER BY lo", (sid,)
+            )
+        )
+        return SeriesRows(points, raw, coverage)
+
+    def dump_runs(self) -> list[RunRecord]:
+        rows = self._db.execute(
+            "SELECT id, workspace, command, started_at, finished_at, outcome, requests, "
+            "inserted, revised FROM runs ORDER BY id"
+        ).fetchall()
+        return [RunRecord(*r) for r in rows]
+
+    def dump_run_series(self) -> list[tuple[int, SeriesKey, str, str | None]]:
+        rows = self._db.execute(
+            "SELECT r.run, s.workspace, s.stream, s.dims, s.unit, r.outcome, r.error "
+            "FROM run_series r JOIN series s ON s.id = r.series ORDER BY r.run, s.id"
+        ).fetchall()
+        return [(int(run), (w, st, d, u), o, e) for run, w, st, d, u, o, e in rows]
+
+    def dump_discovery(self) -> list[tuple[str, str, str, str, str]]:
+        rows = self._db.execute(
+            "SELECT workspace, list, items, skipped, listed_at FROM discovery "
+            "ORDER BY workspace, list"
+        ).fetchall()
+        return [(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in rows]
+
+    def put_salt(self, salt: str) -> None:
+        with self._write():
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'salt'", (salt,))
+
+    def put_workspace(self, name: str, timezone: str | None, key_fingerprint: str | None) -> None:
+        with self._write():
+            self._db.execute(
+                "INSERT OR REPLACE INTO workspaces (name, timezone, key_fingerprint) "
+                "VALUES (?, ?, ?)",
+                (name, timezone, key_fingerprint),
+            )
+
+    def put_series_rows(
+        self,
+        key: SeriesKey,
+        points: Sequence[PointRow],
+        raw: Sequence[tuple[str, str, str]],
+        coverage: Sequence[tuple[int, int, str]] | None,
+    ) -> None:
+        """Rows exactly as given (coverage, when given, replaces the series'), one transaction."""
+        with self._write():
+            sid = self._series_id(key, create=True)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        sid,
+                        p.time,
+                        p.facet,
+                        p.metric,
+                        stored_value(p.value),
+                        p.fetched_at,
+                        p.revisions,
+                    )
+                    for p in points
+                ],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO raw_days VALUES (?, ?, ?, ?)",
+                [(sid, t, body, at) for t, body, at in raw],
+            )
+            if coverage is not None:
+                self._db.execute("DELETE FROM coverage WHERE series = ?", (sid,))
+                self._db.executemany(
+                    "INSERT INTO coverage VALUES (?, ?, ?, ?)",
+                    [(sid, lo, hi, at) for lo, hi, at in coverage],
+                )
+
+    def put_run(self, run: RunRecord, *, new: bool) -> int:
+        values = (
+            run.workspace,
+            run.command,
+            run.started_at,
+            run.finished_at,
+            run.outcome,
+            run.requests,
+            run.inserted,
+            run.revised,
+        )
+        with self._write():
+            if new:
+                cur = self._db.execute(
+                    "INSERT INTO runs (workspace, command, started_at, finished_at, outcome, "
+                    "requests, inserted, revised) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    values,
+                )
+                return int(cur.lastrowid or 0)
+            self._db.execute(
+                "UPDATE runs SET workspace = ?, command = ?, started_at = ?, finished_at = ?, "
+                "outcome = ?, requests = ?, inserted = ?, revised = ? WHERE id = ?",
+                (*values, run.id),
+            )
+        return run.id
+
+    def put_run_series(self, run: int, key: SeriesKey, outcome: str, error: str | None) -> None:
+        with self._write():
+            sid = self._series_id(key, create=True)
+            self._db.execute(
+                "INSERT OR REPLACE INTO run_series VALUES (?, ?, ?, ?)", (run, sid, outcome, error)
+            )
+
+    def put_discovery(self, row: tuple[str, str, str, str, str]) -> None:
+        with self._write():
+            self._db.execute("INSERT OR REPLACE INTO discovery VALUES (?, ?, ?, ?, ?)", row)
 
     @contextmanager
     def _write(self) -> Iterator[None]:
