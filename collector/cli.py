@@ -39,6 +39,7 @@ from collector.config import (
     ENV_API_KEY,
     ENV_DB,
     ENV_ENDPOINT,
+    ENV_PG_SCHEMA,
     Command,
     masked,
     resolve,
@@ -59,7 +60,7 @@ from collector.readout.export import (
     write_raw,
     write_text,
 )
-from collector.store import open_read_store
+from collector.store import DEFAULT_PG_SCHEMA, open_read_store
 from collector.store.base import ReadStore
 
 T = TypeVar("T")
@@ -373,6 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="backfill",
         help="validate for this command (default: backfill)",
     )
+    db = sub.add_parser("db", help="move a history between databases")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    cp = db_sub.add_parser(
+        "copy",
+        help="copy points, coverage, revisions, runs and discovery from one --db to another",
+        description="Idempotent and resumable: re-running copies only what is missing."
+        "\n\nExample:\n  collector db copy --from collector.db --to postgresql://host/analytics",
+    )
+    cp.add_argument("--from", dest="source", required=True, metavar="PATH|URL")
+    cp.add_argument("--to", dest="target", required=True, metavar="PATH|URL")
+    cp.add_argument("--pg-schema", metavar="NAME", help="schema on the PostgreSQL side(s)")
     sim = sub.add_parser("simulate", help="serve the embedded Braze simulator on loopback")
     from collector.simulator import cli as simulator_cli
 
@@ -388,12 +400,21 @@ def _db_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--db",
         metavar="PATH|URL",
-        help=f"database (default: ${ENV_DB}, then {DEFAULT_DB})",
+        help=f"database: a SQLite path or postgresql://… (default: ${ENV_DB}, then {DEFAULT_DB})",
+    )
+    p.add_argument(
+        "--pg-schema",
+        metavar="NAME",
+        help=f"PostgreSQL schema of the tables (default: ${ENV_PG_SCHEMA}, then {DEFAULT_PG_SCHEMA})",
     )
 
 
 def _db_of(args: argparse.Namespace) -> str:
     return str(args.db or os.environ.get(ENV_DB) or DEFAULT_DB)
+
+
+def _schema_of(args: argparse.Namespace) -> str:
+    return str(args.pg_schema or os.environ.get(ENV_PG_SCHEMA) or DEFAULT_PG_SCHEMA)
 
 
 SELECTION_DIMENSIONS = ("app_id", "segment_id", "event", "product", "campaign_id", "canvas_id")
@@ -461,6 +482,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _discover(args)
     if args.command == "config":
         return _config_check(args)
+    if args.command == "db":
+        return _db_copy(args)
     if args.command == "simulate":
         from collector.simulator import cli as simulator_cli
 
@@ -546,6 +569,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "lease",
         "endpoint",
         "db",
+        "pg_schema",
         "timezone",
         "concurrency",
         "rate_limit",
@@ -718,7 +742,7 @@ def _export(args: argparse.Namespace) -> int:
         raise ConfigError(
             "several --stream write one file each: pass --out DIR (a folder), e.g. --out exports/"
         )
-    with open_read_store(_db_of(args)) as store:
+    with open_read_store(_db_of(args), schema=_schema_of(args)) as store:
         for stream in streams:
             out = args.out
             if len(streams) > 1:
@@ -786,7 +810,7 @@ def _export_one(
 def _plot(args: argparse.Namespace) -> int:
     from collector.readout.plot import plot
 
-    with open_read_store(_db_of(args)) as store:
+    with open_read_store(_db_of(args), schema=_schema_of(args)) as store:
         lines = plot(
             store,
             args.workspace or DEFAULT_WORKSPACE,
@@ -802,7 +826,7 @@ def _status(args: argparse.Namespace) -> int:
     from collector.readout.status import describe, render
 
     location = _db_of(args)
-    with open_read_store(location) as store:
+    with open_read_store(location, schema=_schema_of(args)) as store:
         status = describe(store, location, args.workspace)
     with _writing_stdout():
         print(json.dumps(status, indent=2) if args.format == "json" else render(status))
@@ -832,6 +856,22 @@ def _discover(args: argparse.Namespace) -> int:
                 print(f"  {one_line(item)}")
             for item in skipped:
                 print(f"  {one_line(item)}  (skipped: analytics tracking off)")
+    return EXIT_OK
+
+
+def _db_copy(args: argparse.Namespace) -> int:
+    from collector.store import display, open_copy_store
+    from collector.store.copy import copy_store
+
+    schema = _schema_of(args)
+    with (
+        open_copy_store(args.source, schema=schema, create=False) as source,
+        open_copy_store(args.target, schema=schema, create=True) as target,
+    ):
+        report = copy_store(source, target)
+    for notice in report.notices:
+        _error(notice)
+    print(f"{report.summary()} from {display(args.source)} to {display(args.target)}")
     return EXIT_OK
 
 

@@ -24,6 +24,7 @@ from collector.core.units import Calendar, Unit, parse_iso
 from collector.errors import ConfigError
 from collector.http.client import DEFAULT_TIMEOUT_S, check_endpoint
 from collector.http.retry import DEFAULT_MAX_RETRIES, RetryPolicy
+from collector.store import DEFAULT_PG_SCHEMA, display
 from collector.work.scheduler import DEFAULT_CONCURRENCY
 
 ENV_API_KEY = "BRAZE_API_KEY"
@@ -44,6 +45,7 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 DEFAULT_DB = "collector.db"
 DEFAULT_DISCOVERY_TTL = "24h"
 ENV_DB = ENV_PREFIX + "DB"
+ENV_PG_SCHEMA = ENV_PREFIX + "PG_SCHEMA"
 Command = Literal["backfill", "sync", "plan"]
 
 
@@ -69,6 +71,7 @@ class Settings(BaseModel):
     lease: float = Field(DEFAULT_LEASE_S, ge=3, le=600)
     endpoint: str | None = None
     db: str = DEFAULT_DB
+    pg_schema: str = Field(DEFAULT_PG_SCHEMA, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     timezone: str = "UTC"
     concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=256)
     rate_limit: list[str] = Field(default_factory=list)
@@ -201,6 +204,7 @@ class Job:
     key_rotated: bool = False
     max_requests: int | None = None
     deadline_s: float | None = None
+    pg_schema: str = DEFAULT_PG_SCHEMA
 
     def __repr__(self) -> str:
         names = ",".join(s.name for s in self.streams)
@@ -264,6 +268,7 @@ def build_job(
         end=end,
         lookback=settings.lookback,
         db=settings.db,
+        pg_schema=settings.pg_schema,
         workspace=settings.workspace,
         base_url=base_url,
         api_key=api_key,
@@ -376,6 +381,7 @@ def masked(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str
     )
     data["api_key"] = f"********** from {key_source}"
     data["endpoint"] = settings.endpoint or env.get(ENV_ENDPOINT)
+    data["db"] = display(settings.db)
     return data
 
 

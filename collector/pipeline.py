@@ -130,7 +130,7 @@ async def plan_only(job: Job, *, now: datetime | None = None) -> PlanPreview:
         fan = await fan_out(job, _nothing_listed, None, now)
         ranges = [(s, lo if lo is not None else hi - 1, hi) for s, lo, hi in fan.ranges]
         return PlanPreview(plan(ranges, {}), fan)
-    reader = await asyncio.to_thread(open_read_store, job.db)
+    reader = await asyncio.to_thread(lambda: open_read_store(job.db, schema=job.pg_schema))
     try:
         zone = reader.timezone(job.workspace)
         if zone is not None and zone != job.calendar.zone_name:
@@ -203,7 +203,7 @@ async def collect(
 
     started = time.monotonic()
     settings = _client_settings(job)
-    store = await open_run_store(job.db)
+    store = await open_run_store(job.db, schema=job.pg_schema)
     try:
         report.notices += store.notices
         await store.prepare(job.workspace, job.calendar.zone_name)
@@ -304,7 +304,7 @@ async def discover(
     clock = clock or SystemClock()
     report = RunReport()
     settings = _client_settings(job)
-    store = await open_run_store(job.db)
+    store = await open_run_store(job.db, schema=job.pg_schema)
     try:
         await store.check_key(job.workspace, settings.api_key, rotated=job.key_rotated)
         budgets = Budgets(job.rates, clock)

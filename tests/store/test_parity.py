@@ -34,7 +34,7 @@ async def test_upsert_counts_new_revised_unchanged_and_revisions(stores: Stores)
     expected = {d: (2 if d == 9 else 1 if d in (8,) else 0) for d in range(15)}
     assert revisions == expected
     values = {CAL.from_key(S.unit, p.time) - BASE: p.value for p in rows.points}
-    assert values == {d: 5 if d < 8 else 7 if d == 9 else 6 if d < 10 else 6 for d in range(15)}
+    assert values == {d: 5 if d < 8 else 7 if d == 9 else 6 for d in range(15)}
     with stores.read() as r:
         assert [p.time for p in r.iter_points("default", "sessions")] == [
             CAL.key(S.unit, BASE + d) for d in range(15)
