@@ -60,7 +60,7 @@ from collector.readout.export import (
     write_raw,
     write_text,
 )
-from collector.store import DEFAULT_PG_SCHEMA, open_read_store
+from collector.store import DEFAULT_PG_SCHEMA, display, open_read_store
 from collector.store.base import ReadStore
 
 T = TypeVar("T")
@@ -827,7 +827,7 @@ def _status(args: argparse.Namespace) -> int:
 
     location = _db_of(args)
     with open_read_store(location, schema=_schema_of(args)) as store:
-        status = describe(store, location, args.workspace)
+        status = describe(store, display(location), args.workspace)
     with _writing_stdout():
         print(json.dumps(status, indent=2) if args.format == "json" else render(status))
     return EXIT_OK
@@ -860,7 +860,7 @@ def _discover(args: argparse.Namespace) -> int:
 
 
 def _db_copy(args: argparse.Namespace) -> int:
-    from collector.store import display, open_copy_store
+    from collector.store import open_copy_store
     from collector.store.copy import copy_store
 
     schema = _schema_of(args)

@@ -197,3 +197,16 @@ async def test_db_copy_round_trips_sqlite_to_postgresql_and_back(tmp_path, pg_sc
         assert a.salt() == p.salt() == b.salt()  # fingerprints stay valid
     revisions = [pt[-1] for series in original[1] for pt in series[0]]
     assert sum(revisions) > 0
+
+
+async def test_status_names_the_database_without_its_password(pg_database, capsys):
+    """`collector status --db postgresql://user:pw@…` prints the URL with the password masked."""
+    dsn = pg_database.replace("postgresql://postgres:@", f"postgresql://postgres:{SECRET}@")
+    store = await Stores("postgres", pg_database).run()
+    try:
+        await store.commit(result(S, 0, 2))
+    finally:
+        await store.close()
+    assert main(["status", "--db", dsn]) == 0
+    out = capsys.readouterr().out
+    assert SECRET not in out and "sessions" in out
