@@ -23,8 +23,8 @@ from collector.budget.local import Rate, read_quota
 from collector.budget.pools import Budgets
 from collector.clock import Clock, SystemClock
 from collector.config import Job
-from collector.core.alignment import Aligner
 from collector.cooperate.leases import Leases, LocalLeases
+from collector.core.alignment import Aligner
 from collector.core.models import RunReport, Series, SeriesKey, StoreOutcome, WindowResult
 from collector.core.planner import Interval, Plan, merge, plan
 from collector.discovery import Discovery

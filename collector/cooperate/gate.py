@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS {s}.budgets (
     workspace text NOT NULL, pool text NOT NULL, next_slot double precision NOT NULL,
     paused_until double precision NOT NULL, reset_at double precision NOT NULL,
     remaining double precision NOT NULL, limit_told bigint NOT NULL,
+    sent_blind double precision NOT NULL DEFAULT 0,
     PRIMARY KEY (workspace, pool)
 )
 """
@@ -88,7 +89,7 @@ class SharedGate:
         floor_interval = 1.0 / self.rate.per_second
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute(
-                f"INSERT INTO {self._s}.budgets VALUES (%s, %s, 0, 0, 0, 0, 0) "
+                f"INSERT INTO {self._s}.budgets VALUES (%s, %s, 0, 0, 0, 0, 0, 0) "
                 "ON CONFLICT DO NOTHING",
                 (self._workspace, self._name),
             )
@@ -102,20 +103,23 @@ class SharedGate:
             next_slot, paused_until, reset_at, remaining = (float(v) for v in row)
             start = max(next_slot, now, paused_until)
             interval = floor_interval
-            if reset_at > start:
-                if remaining < 1:  # the server's window is spent: wait for its reset
-                    start = reset_at + RESET_MARGIN_S
-                    remaining = float("inf")
-                else:
-                    interval = max(interval, (reset_at - start) / remaining)
-                    count = max(1, min(count, int(remaining)))
+            blind = 0
+            if reset_at <= start:
+                count = blind = 1  # the server's account is unknown (or over): one until told
+            elif remaining < 1:  # the server's window is spent: wait for its reset
+                start = reset_at + RESET_MARGIN_S
+                remaining = float("inf")
+            else:
+                interval = max(interval, (reset_at - start) / remaining)
+                count = max(1, min(count, int(remaining)))
             slots = [start + i * interval for i in range(count)]
             await conn.execute(
-                f"UPDATE {self._s}.budgets SET next_slot = %s, remaining = %s "
-                "WHERE workspace = %s AND pool = %s",
+                f"UPDATE {self._s}.budgets SET next_slot = %s, remaining = %s, "
+                "sent_blind = sent_blind + %s WHERE workspace = %s AND pool = %s",
                 (
                     start + count * interval,
                     remaining - count if remaining != float("inf") else 0.0,
+                    blind,
                     self._workspace,
                     self._name,
                 ),
@@ -149,20 +153,25 @@ class SharedGate:
                 async with self._pool.connection() as conn:
                     await conn.execute(
                         f"UPDATE {self._s}.budgets SET "
-                        "remaining = CASE WHEN %s > reset_at THEN %s "
-                        "ELSE least(remaining, %s) END, reset_at = greatest(reset_at, %s), "
+                        # A new window's first account misses what was sent blind since it
+                        # began (all but the request that carried it): count those out.
+                        "remaining = CASE WHEN %s > reset_at THEN %s - greatest(sent_blind - 1, 0) "
+                        "ELSE least(remaining, %s) END, "
+                        "sent_blind = CASE WHEN %s > reset_at THEN 0 ELSE sent_blind END, "
+                        "reset_at = greatest(reset_at, %s), "
                         "limit_told = %s WHERE workspace = %s AND pool = %s",
                         (
                             quota.reset,
                             float(quota.remaining),
                             float(quota.remaining),
                             quota.reset,
+                            quota.reset,
                             quota.limit,
                             self._workspace,
                             self._name,
                         ),
                     )
-            except Exception:  # noqa: BLE001  # the next response tells us again
+            except Exception:  # the next response tells us again
                 return
 
     def pause_for(self, seconds: float, *, jitter: float = 0.0) -> float:
@@ -180,7 +189,7 @@ class SharedGate:
                     "next_slot = greatest(next_slot, %s) WHERE workspace = %s AND pool = %s",
                     (until, until, self._workspace, self._name),
                 )
-        except Exception:  # noqa: BLE001  # this process still honours its own pause
+        except Exception:  # this process still honours its own pause
             return
 
     async def close(self) -> None:

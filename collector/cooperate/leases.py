@@ -153,7 +153,7 @@ class Leases:
                         (self._clock.time() + self.lease_s, self.id),
                     )
                     await self._progress(conn, "running")
-            except Exception:  # noqa: BLE001  # a lost connection: the next beat tries again
+            except Exception:  # a lost connection: the next beat tries again
                 continue
 
     async def claim(self, window: Window) -> Verdict:

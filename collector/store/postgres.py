@@ -55,7 +55,7 @@ from collector.store.base import (
 
 PG_SCHEMA_VERSION = 2  # the data model of SQLite's schema 2
 DEFAULT_CONNECT_TIMEOUT_S = 10
-DEFAULT_POOL_SIZE = 4
+DEFAULT_POOL_SIZE = 8
 DEFAULT_POOL_TIMEOUT_S = 60.0
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -396,6 +396,11 @@ class PostgresRunStore(_Base):
 
     async def close(self) -> None:
         await self._pool.close()
+
+    def share(self) -> tuple[AsyncConnectionPool[Any], str]:
+        """The pool and the quoted schema cooperating processes keep their leases and shared
+        budgets in (collector.cooperate)."""
+        return self._pool, self.s
 
     # --- workspaces ------------------------------------------------------------------------
 

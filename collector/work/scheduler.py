@@ -17,8 +17,8 @@ from typing import Any, NoReturn, Protocol
 
 from collector.budget.pools import Budgets
 from collector.clock import Clock
-from collector.core.alignment import Aligner, Request
 from collector.cooperate.leases import Leases, LocalLeases
+from collector.core.alignment import Aligner, Request
 from collector.core.models import (
     RunReport,
     SeriesKey,
