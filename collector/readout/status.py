@@ -4,6 +4,7 @@ the last run that asked for the series ended (complete, failed, refused, interru
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from collector.core.models import describe_key
@@ -46,7 +47,9 @@ def describe(store: ReadStore, location: str, workspace: str | None = None) -> d
             }
         )
     runs = store.runs(workspace, limit=1)
+    cooperation = getattr(store, "cooperation", None)
     return {
+        "cooperation": None if cooperation is None else cooperation(time.time()),
         "db": location,
         "workspaces": {ws: store.timezone(ws) for ws in store.workspaces()},
         "series": series,
@@ -77,6 +80,23 @@ def render(status: dict[str, Any]) -> str:
             f"  {s['label']}: {span}, {s['points']} buckets, gaps: {gap_text}, "
             f"last fetched {s['last_fetched']}, last run: {outcome}{error}"
         )
+    coop = status.get("cooperation")
+    if coop:
+        live = [p for p in coop["processes"] if p["state"] == "running"]
+        lines.append(f"processes: {len(live)} running, {len(coop['processes']) - len(live)} ended")
+        for p in coop["processes"][:20]:
+            lines.append(
+                f"  {p['id']} {p['command']} {p['state']}: {p['leases']} lease(s), "
+                f"{p['windows_stored']}/{p['windows_planned']} windows, {p['requests']} requests "
+                f"at {p['rate_per_s']}/s, heartbeat {p['heartbeat_age_s']}s ago"
+            )
+        for b in coop["budgets"]:
+            told = (
+                f"{b['remaining']} of {b['server_limit']} left, resets in {b['resets_in_s']}s"
+                if b["remaining"] is not None
+                else f"server limit {b['server_limit']}"
+            )
+            lines.append(f"  budget {b['workspace']}/{b['pool']}: {told}")
     run = status["last_run"]
     if run:
         lines.append(

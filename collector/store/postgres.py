@@ -924,6 +924,56 @@ class PostgresStore(_Base):
             for i, w, c, started, finished, outcome, n in rows
         ]
 
+    def cooperation(self, now: float) -> dict[str, Any] | None:
+        """Cooperating processes (collector.cooperate) as `status` shows them: each process
+        with its state, heartbeat age, live leases and progress; each shared budget with what
+        the server last told. None when no process has ever joined."""
+        exists = self._all("SELECT to_regclass(%s)", (f"{self.s}.processes",))
+        if not exists or exists[0][0] is None:
+            return None
+        rows = self._all(
+            f"SELECT p.id, p.workspace, p.command, p.state, p.heartbeat_at, p.lease_s, "
+            f"p.started_at, p.requests, p.windows, p.planned, (SELECT count(*) FROM {self.s}.claims c "
+            "WHERE c.owner = p.id AND c.state = 'live') FROM "
+            f"{self.s}.processes p ORDER BY p.started_at DESC LIMIT 50"
+        )
+        processes = []
+        for pid, ws, command, state, beat, lease, started, requests, windows, planned, held in rows:
+            if state == "running" and beat + lease < now:
+                state = "lost (no heartbeat)"
+            elapsed = max(1e-9, (beat if state != "running" else now) - started)
+            processes.append(
+                {
+                    "id": pid,
+                    "workspace": ws,
+                    "command": command,
+                    "state": state,
+                    "heartbeat_age_s": round(now - beat, 1),
+                    "leases": int(held),
+                    "requests": int(requests),
+                    "windows_stored": int(windows),
+                    "windows_planned": int(planned),
+                    "rate_per_s": round(int(requests) / elapsed, 2),
+                }
+            )
+        budgets = []
+        has_budgets = self._all("SELECT to_regclass(%s)", (f"{self.s}.budgets",))
+        if has_budgets and has_budgets[0][0] is not None:
+            for ws, pool, reset_at, remaining, limit in self._all(
+                f"SELECT workspace, pool, reset_at, remaining, limit_told FROM {self.s}.budgets "
+                "ORDER BY workspace, pool"
+            ):
+                budgets.append(
+                    {
+                        "workspace": ws,
+                        "pool": pool,
+                        "server_limit": int(limit) or None,
+                        "remaining": None if reset_at < now else int(remaining),
+                        "resets_in_s": None if reset_at < now else round(reset_at - now, 1),
+                    }
+                )
+        return {"processes": processes, "budgets": budgets}
+
     def discovered_now(self, workspace: str, what: str) -> tuple[list[str], list[str], str] | None:
         rows = self._all(_discovery_sql(self.s), (workspace, what))
         if not rows:

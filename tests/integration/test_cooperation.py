@@ -264,3 +264,14 @@ def test_processes_one_killed_one_late_finish_the_job_exactly(pg_database):
         taken = sum(s["taken_over"] for s in summaries)
         assert minimum <= len(data) <= minimum + taken + 4  # + the victim's answered-not-stored
         assert len(stored_points(pg_database)) == 6 * days
+        time.sleep(3.5)  # past the victim's lease
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLECTOR_", "BRAZE_"))}
+        shown = subprocess.run(
+            [sys.executable, "-m", "collector", "status", "--db", pg_database, "--format", "json"],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        coop = json.loads(shown.stdout)["cooperation"]
+        states = Counter(p["state"] for p in coop["processes"])
+        assert states == {"finished": 3, "lost (no heartbeat)": 1}, states
+        assert sum(p["windows_stored"] for p in coop["processes"]) >= minimum - 4
+        assert [b["pool"] for b in coop["budgets"]] == ["default"]
