@@ -8,10 +8,15 @@ The simulator reads the same object, so client and server agree on what time it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import heapq
 import itertools
 import time
-from typing import Protocol
+from collections.abc import AsyncIterator
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 _QUIET_TURNS = 2  # consecutive event-loop turns with nothing else runnable before time jumps
 _FIXED_TURNS = 3  # on a loop whose ready queue cannot be read
@@ -63,6 +68,17 @@ class VirtualClock:
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._ticker: asyncio.Task[None] | None = None
+        self._busy = 0
+
+    @contextlib.asynccontextmanager
+    async def busy(self) -> AsyncIterator[None]:
+        """Real work the loop cannot see (a store's thread, a database server) is under way:
+        time does not jump until it is done."""
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
 
     def time(self) -> float:
         return self._now
@@ -90,6 +106,9 @@ class VirtualClock:
     async def _tick(self) -> None:
         while self._sleepers:
             await _settle()
+            while self._busy:
+                await asyncio.sleep(0.0005)  # real time: let the outside work finish
+                await _settle()
             at, _, wake = heapq.heappop(self._sleepers)
             if wake.done():
                 continue
@@ -117,3 +136,35 @@ async def _settle() -> None:
         quiet = 0 if ready else quiet + 1
         if quiet >= _QUIET_TURNS:
             return
+
+
+def busy(clock: Clock) -> contextlib.AbstractAsyncContextManager[None]:
+    """`clock.busy()` on a VirtualClock; nothing on the real clock."""
+    hold = getattr(clock, "busy", None)
+    return hold() if hold is not None else contextlib.nullcontext()
+
+
+def busy_while(target: T, clock: Clock) -> T:
+    """`target` with every coroutine method run inside `busy(clock)` (a store, on a
+    VirtualClock: its thread or server is real work time must wait for)."""
+    if not isinstance(clock, VirtualClock):
+        return target
+    return _Busy(target, clock)  # type: ignore[return-value]
+
+
+class _Busy:
+    def __init__(self, target: Any, clock: Clock) -> None:
+        self._target = target
+        self._clock = clock
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not asyncio.iscoroutinefunction(attr):
+            return attr
+
+        @functools.wraps(attr)
+        async def held(*args: Any, **kwargs: Any) -> Any:
+            async with busy(self._clock):
+                return await attr(*args, **kwargs)
+
+        return held

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from collector.budget.local import Rate, read_quota
 from collector.budget.pools import Budgets
-from collector.clock import Clock, SystemClock
+from collector.clock import Clock, SystemClock, busy_while
 from collector.config import Job
 from collector.cooperate.leases import Leases, LocalLeases
 from collector.core.alignment import Aligner
@@ -203,7 +203,7 @@ async def collect(
 
     started = time.monotonic()
     settings = _client_settings(job)
-    store = await open_run_store(job.db, schema=job.pg_schema)
+    store = busy_while(await open_run_store(job.db, schema=job.pg_schema), clock)
     try:
         report.notices += store.notices
         await store.prepare(job.workspace, job.calendar.zone_name)
@@ -304,7 +304,7 @@ async def discover(
     clock = clock or SystemClock()
     report = RunReport()
     settings = _client_settings(job)
-    store = await open_run_store(job.db, schema=job.pg_schema)
+    store = busy_while(await open_run_store(job.db, schema=job.pg_schema), clock)
     try:
         await store.check_key(job.workspace, settings.api_key, rotated=job.key_rotated)
         budgets = Budgets(job.rates, clock)

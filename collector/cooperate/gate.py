@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from collector.budget.local import RESET_MARGIN_S, Rate, read_quota
-from collector.clock import Clock
+from collector.clock import Clock, busy
 
 BATCH_S = 0.2
 
@@ -87,7 +87,7 @@ class SharedGate:
         count = max(1, int(self.rate.per_second * BATCH_S))
         now = self._clock.time()
         floor_interval = 1.0 / self.rate.per_second
-        async with self._pool.connection() as conn, conn.transaction():
+        async with busy(self._clock), self._pool.connection() as conn, conn.transaction():
             await conn.execute(
                 f"INSERT INTO {self._s}.budgets VALUES (%s, %s, 0, 0, 0, 0, 0, 0) "
                 "ON CONFLICT DO NOTHING",
@@ -150,7 +150,7 @@ class SharedGate:
         while (quota := self._told) is not None:
             self._told = None
             try:
-                async with self._pool.connection() as conn:
+                async with busy(self._clock), self._pool.connection() as conn:
                     await conn.execute(
                         f"UPDATE {self._s}.budgets SET "
                         # A new window's first account misses what was sent blind since it
@@ -183,7 +183,7 @@ class SharedGate:
 
     async def _write_pause(self, until: float) -> None:
         try:
-            async with self._pool.connection() as conn:
+            async with busy(self._clock), self._pool.connection() as conn:
                 await conn.execute(
                     f"UPDATE {self._s}.budgets SET paused_until = greatest(paused_until, %s), "
                     "next_slot = greatest(next_slot, %s) WHERE workspace = %s AND pool = %s",

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from collector.clock import Clock
+from collector.clock import Clock, busy
 from collector.core.models import SeriesKey, Window
 
 DEFAULT_LEASE_S = 30.0
@@ -93,7 +93,7 @@ class Leases:
 
     async def join(self) -> None:
         now = self._clock.time()
-        async with self._pool.connection() as conn, conn.transaction():
+        async with busy(self._clock), self._pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._s + ".coop",))
             for statement in _TABLES.format(s=self._s).split(";"):
                 if statement.strip():
@@ -128,7 +128,7 @@ class Leases:
         if self._beat is not None:
             self._beat.cancel()
             await asyncio.gather(self._beat, return_exceptions=True)
-        async with self._pool.connection() as conn, conn.transaction():
+        async with busy(self._clock), self._pool.connection() as conn, conn.transaction():
             await conn.execute(
                 f"DELETE FROM {self._s}.claims WHERE owner = %s AND state = 'live'", (self.id,)
             )
@@ -146,7 +146,7 @@ class Leases:
         while True:
             await self._clock.sleep(self.lease_s / 3)
             try:
-                async with self._pool.connection() as conn, conn.transaction():
+                async with busy(self._clock), self._pool.connection() as conn, conn.transaction():
                     await conn.execute(
                         f"UPDATE {self._s}.claims SET expires_at = %s WHERE owner = %s "
                         "AND state = 'live'",
@@ -161,7 +161,7 @@ class Leases:
         key = window.series.key
         text = key_text(key)
         now = self._clock.time()
-        async with self._pool.connection() as conn, conn.transaction():
+        async with busy(self._clock), self._pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (text,))
             cur = await conn.execute(
                 f"SELECT owner, expires_at, state, done_at FROM {self._s}.claims "
@@ -218,7 +218,7 @@ class Leases:
     async def finish(self, window: Window, *, stored: bool) -> None:
         """The window was stored (done for this job) or given up (free for others)."""
         text = key_text(window.series.key)
-        async with self._pool.connection() as conn:
+        async with busy(self._clock), self._pool.connection() as conn:
             if stored:
                 await conn.execute(
                     f"UPDATE {self._s}.claims SET state = 'done', done_at = %s WHERE "
@@ -239,7 +239,7 @@ class Leases:
         re-planning: coverage alone cannot tell a refreshed bucket from an old one)."""
         out: dict[SeriesKey, list[tuple[int, int]]] = {}
         by_text = {key_text(k): k for k in keys}
-        async with self._pool.connection() as conn:
+        async with busy(self._clock), self._pool.connection() as conn:
             cur = await conn.execute(
                 f"SELECT series_key, lo, hi FROM {self._s}.claims WHERE state = 'done' "
                 "AND done_at >= %s AND series_key = ANY(%s)",
@@ -251,7 +251,7 @@ class Leases:
 
     async def others_hold(self) -> bool:
         """Whether another live process still holds a live claim (worth waiting for)."""
-        async with self._pool.connection() as conn:
+        async with busy(self._clock), self._pool.connection() as conn:
             cur = await conn.execute(
                 f"SELECT 1 FROM {self._s}.claims WHERE state = 'live' AND owner <> %s LIMIT 1",
                 (self.id,),

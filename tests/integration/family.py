@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from collector.clock import VirtualClock
+from collector.clock import Clock, VirtualClock
 from collector.config import Job, build_job, settings_from
 from collector.core.models import RunReport
 from collector.http.retry import RetryPolicy
 from collector.pipeline import collect
 from collector.simulator import Simulator
-from collector.store.sqlite import SQLiteStore
+from collector.store import open_read_store
 
 KEY = "sim-key"
 ZONE = "America/New_York"  # the simulated workspace's zone in these tests
@@ -61,9 +61,9 @@ def zone_start(day: str, zone: str) -> datetime:
     return datetime.combine(date.fromisoformat(day), datetime.min.time(), ZoneInfo(zone))
 
 
-def stored(db: Path, stream: str, workspace: str = "default") -> dict[tuple[Any, ...], Any]:
+def stored(db: Path | str, stream: str, workspace: str = "default") -> dict[tuple[Any, ...], Any]:
     """(dims, unit, time, facet, metric) → value; asserts nothing is stored twice."""
-    with SQLiteStore(db, read_only=True) as store:
+    with open_read_store(str(db)) as store:
         rows = [
             ((*p.dims,), p.unit, p.time, p.facet, p.metric, p.value)
             for p in store.iter_points(workspace, stream)
@@ -105,9 +105,9 @@ def leaves(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
     raise TypeError(type(obj))
 
 
-def raw_days(db: Path, stream: str, workspace: str = "default") -> dict[tuple[Any, ...], Any]:
+def raw_days(db: Path | str, stream: str, workspace: str = "default") -> dict[tuple[Any, ...], Any]:
     """(dims, time) → the stored day object (floats decoded as Decimal)."""
-    with SQLiteStore(db, read_only=True) as store:
+    with open_read_store(str(db)) as store:
         return {
             (dims, t): json.loads(body, parse_float=Decimal)
             for dims, t, body in store.iter_raw(workspace, stream)

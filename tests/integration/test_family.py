@@ -93,13 +93,13 @@ def _combos(sim, stream: str, flags: dict) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize(("stream", "unit", "flags"), SCALAR_CASES, ids=lambda c: str(c)[:20])
 async def test_every_scalar_stream_gives_exact_timelines_with_minimal_requests(
-    tmp_path, stream, unit, flags
+    store_at, stream, unit, flags
 ):
     """Exact timeline per series, ceil(N/100) requests each, discovery from lists, and a second
     run sends nothing."""
     clock = VirtualClock(NOW)
     async with run_simulator(config(), clock=clock) as sim:
-        db = tmp_path / "c.db"
+        db = store_at
         start, lo, hi = _span(unit, clock)
         report = await run(sim, clock, db, stream=[stream], unit=unit, start=start, **flags)
         assert report.complete, report
@@ -118,10 +118,10 @@ async def test_every_scalar_stream_gives_exact_timelines_with_minimal_requests(
 
 
 @pytest.mark.parametrize("alignment", ["exclusive", "inclusive"])
-async def test_both_readings_of_ending_at_for_a_daily_kpi_and_events(tmp_path, alignment):
+async def test_both_readings_of_ending_at_for_a_daily_kpi_and_events(store_at, alignment):
     clock = VirtualClock(NOW)
     async with run_simulator(config(alignment=alignment), clock=clock) as sim:
-        db = tmp_path / "c.db"
+        db = store_at
         start, lo, hi = _span("day", clock)
         flags = {"event": ["level_complete"], "app_id": ["", "app-ios"]}
         report = await run(sim, clock, db, stream=["dau", "events"], start=start, **flags)
@@ -135,10 +135,10 @@ async def test_both_readings_of_ending_at_for_a_daily_kpi_and_events(tmp_path, a
             assert stored(db, name) == expected
 
 
-async def test_revenue_keeps_the_digits_braze_sent(tmp_path):
+async def test_revenue_keeps_the_digits_braze_sent(store_at):
     clock = VirtualClock(NOW)
     async with run_simulator(config(), clock=clock) as sim:
-        db = tmp_path / "c.db"
+        db = store_at
         start, lo, hi = _span("day", clock)
         await run(sim, clock, db, stream=["purchase_revenue"], start=start, product=["*"])
         values = list(stored(db, "purchase_revenue").values())
@@ -157,12 +157,12 @@ async def test_revenue_keeps_the_digits_braze_sent(tmp_path):
         assert {str(v) for v in truth.values()} <= stored_strs
 
 
-async def test_sync_lookback_refreshes_late_data_for_every_daily_stream(tmp_path):
+async def test_sync_lookback_refreshes_late_data_for_every_daily_stream(store_at):
     """Late data grow (or, for new_users, shrink) recent days: a sync after the data settle
     stores exactly the final values and counts the revisions."""
     clock = VirtualClock(NOW)
     async with run_simulator(config(late_data=True), clock=clock) as sim:
-        db = tmp_path / "c.db"
+        db = store_at
         start, lo, hi = _span("day", clock)
         flags = {"stream": ["sessions", "dau", "new_users", "uninstalls", "events"], "event": ["*"]}
         first = await run(sim, clock, db, start=start, **flags)
@@ -179,13 +179,13 @@ async def test_sync_lookback_refreshes_late_data_for_every_daily_stream(tmp_path
             assert stored(db, name) == expected, name
 
 
-async def test_nested_streams_store_every_numeric_leaf_and_the_raw_day(tmp_path):
+async def test_nested_streams_store_every_numeric_leaf_and_the_raw_day(store_at):
     """campaign_stats '*' (archived found, never-sent makes no series request), canvas_stats '*'
     in 14-day windows, send_stats: every numeric leaf of every day is a point; raw days equal
     the served objects."""
     clock = VirtualClock(NOW)
     async with run_simulator(config(), clock=clock) as sim:
-        db = tmp_path / "c.db"
+        db = store_at
         start = "2023-01-01"
         report = await run(
             sim,
@@ -256,14 +256,14 @@ async def test_nested_streams_store_every_numeric_leaf_and_the_raw_day(tmp_path)
         assert again.requests == 0  # lists, details and windows all known
 
 
-async def test_discovery_pages_caches_and_round_trips_awkward_names(tmp_path):
+async def test_discovery_pages_caches_and_round_trips_awkward_names(store_at):
     """300 events (two pages of 250) with every awkward character; a second run within the TTL
     lists nothing again; names are stored byte for byte; untracked segments are skipped."""
     names = tuple(f"ev {i} &/?#%+=\"'日本 🎉" for i in range(300))
     ws = Workspace(timezone=ZONE, apps=APPS, segments=SEGMENTS, events=names)
     clock = VirtualClock(NOW)
     async with run_simulator(SimulatorConfig(workspaces=(ws,)), clock=clock) as sim:
-        db = tmp_path / "c.db"
+        db = store_at
         start = (datetime.fromtimestamp(NOW, UTC) - timedelta(days=20)).date().isoformat()
         flags = {"stream": ["events", "sessions"], "event": ["*"], "segment_id": ["*"]}
         report = await run(sim, clock, db, start=start, **flags)
@@ -280,12 +280,12 @@ async def test_discovery_pages_caches_and_round_trips_awkward_names(tmp_path):
         assert not [r for r in sim.log if r.path.endswith("/list")]
 
 
-async def test_a_429_storm_in_the_list_pool_does_not_slow_the_default_pool(tmp_path):
+async def test_a_429_storm_in_the_list_pool_does_not_slow_the_default_pool(store_at):
     """The list pool allows 2 requests per hour; the sessions fan-out still finishes at once."""
     clock = VirtualClock(NOW)
     cfg = config(pool_limits=(PoolLimit("export-lists", 2, 3600),))
     async with run_simulator(cfg, clock=clock) as sim:
-        db = tmp_path / "c.db"
+        db = store_at
         start, _, _ = _span("day", clock)
         t0 = clock.time()
         report = await run(
@@ -300,11 +300,11 @@ async def test_a_429_storm_in_the_list_pool_does_not_slow_the_default_pool(tmp_p
         assert report.complete and clock.time() - t0 < 60
 
 
-async def test_a_403_on_one_stream_fails_it_alone(tmp_path):
+async def test_a_403_on_one_stream_fails_it_alone(store_at):
     clock = VirtualClock(NOW)
     key = ApiKey("scoped", permissions=frozenset({"sessions.data_series"}))
     async with run_simulator(config(keys=(key,)), clock=clock) as sim:
-        db = tmp_path / "c.db"
+        db = store_at
         start, _, _ = _span("day", clock)
         report = await run(sim, clock, db, stream=["sessions", "dau"], start=start, key="scoped")
         assert not report.complete and report.fatal is None

@@ -37,3 +37,27 @@ async def test_a_loopback_round_trip_does_not_move_virtual_time():
             assert clock.time() == 10.0, "virtual time moved during a loopback round trip"
         await sleeper
         assert clock.time() == 3600.0
+
+
+async def test_time_stands_still_while_outside_work_is_busy():
+    """Work the loop cannot see (a store's thread, a database server) holds the clock: a sleeper
+    due in 10 s does not wake while a 50 ms thread job runs inside busy()."""
+    import asyncio as aio
+    import time as real
+
+    from collector.clock import VirtualClock, busy
+
+    clock = VirtualClock(1000.0)
+    woke: list[float] = []
+
+    async def sleeper() -> None:
+        await clock.sleep(10)
+        woke.append(clock.time())
+
+    task = aio.ensure_future(sleeper())
+    await aio.sleep(0)
+    async with busy(clock):
+        await aio.to_thread(real.sleep, 0.05)
+        assert clock.time() == 1000.0 and not woke
+    await task
+    assert woke == [1010.0]
