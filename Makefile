@@ -24,8 +24,10 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 # Benchmarks are not tests: they print figures and never assert on wall time (BENCHMARKS.md).
+# BASELINE=DIR (a checkout, e.g. `git worktree add /tmp/base main`) also runs that collector
+# side by side in the saturation and small-pool benchmarks.
 bench: $(STAMP)
-	$(BIN)/python -m tests.benchmarks
+	$(BIN)/python -m tests.benchmarks $(if $(BASELINE),--baseline $(BASELINE))
 
 # Re-runs the reliability scenarios and rewrites RELIABILITY.md from their recorded figures.
 reliability: $(STAMP)

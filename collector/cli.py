@@ -216,7 +216,12 @@ def _series_flags(p: argparse.ArgumentParser, *, sync: bool = False) -> None:
         help="accept a new API key for a workspace already in --db (after rotating its key)",
     )
     c.add_argument("--timezone", metavar="TZ", help="workspace time zone, IANA name (default: UTC)")
-    c.add_argument("--concurrency", type=int, metavar="N", help="requests in flight (default: 8)")
+    c.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="the most requests in flight per pool; fewer when the rate and latency need fewer (default: 128)",
+    )
     c.add_argument(
         "--rate-limit",
         action="append",

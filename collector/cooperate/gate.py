@@ -61,6 +61,7 @@ class SharedGate:
         self._reserve_lock = asyncio.Lock()
         self.acquired = 0
         self.quota: Any = None
+        self._interval = 1.0 / rate.per_second
 
     def __repr__(self) -> str:
         return f"<SharedGate {self._workspace}/{self._name} rate={self.rate}>"
@@ -113,6 +114,7 @@ class SharedGate:
                 interval = max(interval, (reset_at - start) / remaining)
                 count = max(1, min(count, int(remaining)))
             slots = [start + i * interval for i in range(count)]
+            self._interval = interval
             await conn.execute(
                 f"UPDATE {self._s}.budgets SET next_slot = %s, remaining = %s, "
                 "sent_blind = sent_blind + %s WHERE workspace = %s AND pool = %s",
@@ -129,6 +131,11 @@ class SharedGate:
 
     def release(self) -> None:
         return None
+
+    def allowed_rate(self) -> float:
+        """Requests per second the shared clock paced its last reservation at (for all
+        processes together: in-flight sizing needs no more than that)."""
+        return 1.0 / self._interval if self._interval > 0 else self.rate.per_second
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Fold the server's account into the shared row (coalesced: one write in flight)."""

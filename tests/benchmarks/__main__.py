@@ -11,17 +11,22 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import naive, overhead, saturation, scale
+from tests.benchmarks import arithmetic, naive, overhead, saturation, scale, smallpool, startup
 from tests.benchmarks.harness import Figures, machine
 
-BENCHMARKS: dict[str, Callable[[Figures], None]] = {
+BENCHMARKS: dict[str, Callable[..., None]] = {
     "saturation": saturation.run,
+    "smallpool": smallpool.run,
     "overhead": overhead.run,
     "scale": scale.run,
     "naive": naive.run,
+    "arithmetic": arithmetic.run,
+    "startup": startup.run,
 }
+WITH_BASELINE = frozenset({"saturation", "smallpool"})
 
 
 def _cell(value: Any) -> str:
@@ -56,6 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="NAME,…",
         help=f"run only these, comma-separated (default: all of {', '.join(BENCHMARKS)})",
     )
+    p.add_argument(
+        "--baseline",
+        metavar="DIR",
+        type=Path,
+        help="another checkout (e.g. a git worktree of main) whose collector the saturation "
+        "and small-pool benchmarks also run, side by side",
+    )
     args = p.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -63,11 +75,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     figures = Figures()
     host = machine()
-    print(json.dumps({"machine": host}), flush=True)
+    print(json.dumps({"machine": host, "baseline": str(args.baseline)}), flush=True)
     started = time.perf_counter()
     for name in names:
         t0 = time.perf_counter()
-        BENCHMARKS[name](figures)
+        if name in WITH_BASELINE:
+            BENCHMARKS[name](figures, baseline=args.baseline)
+        else:
+            BENCHMARKS[name](figures)
         figures.note(f"{name}: {time.perf_counter() - t0:.0f} s")
     total = time.perf_counter() - started
     print(

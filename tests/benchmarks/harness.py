@@ -61,6 +61,7 @@ class Measured:
     maxrss_mb: float
     stdout: str
     stderr: str
+    peak_sockets: int = 0
 
     @property
     def cpu_s(self) -> float:
@@ -85,19 +86,53 @@ class Measured:
         raise RuntimeError(f"no summary (exit {self.returncode}): {self.stderr[-2000:]}")
 
 
+def _open_sockets(pid: int) -> int:
+    """How many sockets `pid` holds (its TCP connections, plus a few of its own)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return 0
+    count = 0
+    for fd in fds:
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            continue
+    return count
+
+
 def run_measured(
-    argv: Sequence[str], *, env: dict[str, str] | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    cwd: Path | None = None,
 ) -> Measured:
-    """Run `argv` to completion and reap it with wait4: its rusage is its own."""
+    """Run `argv` to completion and reap it with wait4: its rusage is its own. `cwd` (default:
+    this checkout) is where `python -m collector` is imported from. The most sockets it held at
+    once is sampled 5 times a second (`peak_sockets`: its connections, about its peak in flight)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env or child_env(), cwd=REPO)
+        child_env_ = env or child_env()
+        if cwd is not None:
+            child_env_ = {**child_env_, "PYTHONPATH": str(cwd)}
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=child_env_, cwd=cwd or REPO)
         timer = threading.Timer(timeout_s, proc.kill)  # a hung child must not hang `make bench`
         timer.start()
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.2):
+                peak[0] = max(peak[0], _open_sockets(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            done.set()
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -110,6 +145,7 @@ def run_measured(
             maxrss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
+            peak_sockets=peak[0],
         )
 
 
@@ -120,6 +156,7 @@ def simulator(
     limit: int = NO_QUOTA,
     window_s: int = 3600,
     latency_ms: float = 0.0,
+    extra: Sequence[str] = (),
 ) -> Iterator[str]:
     """A simulator process on an ephemeral loopback port; yields its URL, stops it on exit."""
     argv = [
@@ -136,6 +173,7 @@ def simulator(
         str(latency_ms),
         "--apps",
         ",".join(app_ids),
+        *extra,
     ]
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO
@@ -163,16 +201,24 @@ def collector_argv(
     end: str,
     app_ids: Sequence[str],
     unit: str = "hour",
-    concurrency: int = 8,
-    rate_limit: str = UNLIMITED_RATE,
+    concurrency: int | None = 8,
+    rate_limit: str | None = UNLIMITED_RATE,
     verbose: int = 1,
+    stream: str | None = None,
 ) -> list[str]:
-    """The real CLI: `collector backfill …` with JSON logs on stderr and a final summary."""
+    """The real CLI: `collector backfill …` with JSON logs on stderr and a final summary.
+    `concurrency` or `rate_limit` None: the collector's own default (no flag)."""
     argv = [PY, "-m", "collector", "backfill", "--start", start, "--end", end, "--unit", unit]
+    if stream is not None:
+        argv += ["--stream", stream]
     for app in app_ids:
         argv += ["--app-id", app]
-    argv += ["--endpoint", url, "--db", str(db), "--concurrency", str(concurrency)]
-    argv += ["--rate-limit", rate_limit, "--no-progress", "--log-format", "json"]
+    argv += ["--endpoint", url, "--db", str(db)]
+    if concurrency is not None:
+        argv += ["--concurrency", str(concurrency)]
+    if rate_limit is not None:
+        argv += ["--rate-limit", rate_limit]
+    argv += ["--no-progress", "--log-format", "json"]
     return [*argv, "-" + "v" * verbose] if verbose else argv
 
 

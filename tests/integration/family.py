@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from collector.clock import Clock, VirtualClock
+from collector.clock import VirtualClock
 from collector.config import Job, build_job, settings_from
 from collector.core.models import RunReport
 from collector.http.retry import RetryPolicy

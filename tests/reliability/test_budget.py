@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from collector.budget.local import Rate, WorkspaceBudget
 from collector.clock import VirtualClock
 
@@ -87,14 +85,6 @@ async def test_remaining_reported_with_requests_in_flight_is_not_overspent(relia
     )
 
 
-SLOTS_CANCELLED = (
-    "ratelimit.WorkspaceBudget._reserve: the worker that finds the server's window spent calls "
-    "pause_for(), which also stops workers already holding paced slots in that window, so a "
-    "binding server quota is only partly used"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=SLOTS_CANCELLED)
 async def test_a_spent_server_window_does_not_cancel_slots_already_reserved(reliability):
     """3 left for 10 s and 8 workers: the 3 reserved slots are used before the reset, not lost."""
     clock = VirtualClock(1000.0)
@@ -116,4 +106,33 @@ async def test_a_spent_server_window_does_not_cancel_slots_already_reserved(reli
         parameters="3 requests left for 10 s (X-RateLimit-Remaining/Reset), 8 workers waiting",
         requests=len(before_reset),
         checked="all 3 reserved slots are used before the reset; the other 5 wait for it",
+    )
+
+
+async def test_a_lone_client_spends_every_request_of_each_server_window(reliability):
+    """Answers counted per server window: 30 per 3 s windows are all used, none over, 4 windows."""
+    clock = VirtualClock(999.0)
+    budget = WorkspaceBudget(Rate.parse("1000/s"), clock)
+    window_s, limit = 3, 30
+    counts: dict[int, int] = {}
+
+    async def worker() -> None:
+        while clock.time() < 1012:
+            await budget.acquire()
+            index = int(clock.time() // window_s)  # the server counts on arrival
+            counts[index] = counts.get(index, 0) + 1
+            await clock.sleep(0.1)  # the answer's latency
+            budget.observe(quota(max(0, limit - counts[index]), (index + 1) * window_s, limit))
+            budget.release()
+
+    await asyncio.gather(*(worker() for _ in range(4)))
+    whole = [counts.get(i, 0) for i in range(334, 337)]  # [1002, 1011)
+    assert whole == [limit] * 3, counts
+    assert max(counts.values()) <= limit, counts
+    reliability(
+        section="faults",
+        scenario="a lone client against a small fixed server window",
+        parameters="server 30 per 3 s, 100 ms answers, 4 workers, told 1000/s",
+        requests=sum(whole),
+        checked="every whole server window gets exactly its 30 requests",
     )

@@ -4,7 +4,13 @@ import asyncio
 
 import pytest
 
-from collector.budget.local import Rate, WorkspaceBudget, read_quota, server_wait
+from collector.budget.local import (
+    Rate,
+    WorkspaceBudget,
+    configured_burst,
+    read_quota,
+    server_wait,
+)
 from collector.clock import VirtualClock
 from collector.errors import ConfigError
 
@@ -93,3 +99,33 @@ async def test_configured_rate_bursts_at_most_one_second(monkeypatch):
     await asyncio.sleep(0)
     assert not blocked.done()
     blocked.cancel()
+
+
+async def test_a_slow_pool_lets_a_small_job_go_at_once_when_plenty_remain(monkeypatch):
+    """1,000/h with 999 left: five requests go together instead of 3.6 s apart."""
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(loop, "time", lambda: 0.0)  # the token bucket does not refill
+    clock = VirtualClock(1000.0)
+    budget = WorkspaceBudget(Rate.parse("1000/h"), clock)
+    budget.observe(quota(999, 4600, limit=1000))
+    for _ in range(5):
+        await budget.acquire()
+    assert clock.time() == 1000.0
+
+
+async def test_a_burst_never_exceeds_what_the_server_has_left():
+    """However large the burst share, the server's window gets at most what it said was left."""
+    clock = VirtualClock(1000.0)
+    budget = WorkspaceBudget(Rate.parse("1000/s"), clock)
+    budget.observe(quota(3, 1010, limit=100))  # 3 left: ours counted, others spent the rest
+    for _ in range(4):
+        await budget.acquire()
+    assert clock.time() >= 1010
+
+
+def test_configured_burst_is_one_second_or_a_share_of_a_slow_pool():
+    """One second of the rate from 1/s up; a slow pool bursts a share of its count (≤ 50)."""
+    assert configured_burst(Rate.parse("250000/h")) == pytest.approx(69.44, abs=0.01)
+    assert configured_burst(Rate.parse("10/s")) == 10
+    assert configured_burst(Rate.parse("1000/h")) == 50
+    assert configured_burst(Rate.parse("20/h")) == 1
