@@ -105,4 +105,7 @@ class AuthError(RequestRejected):
 
 
 class StoreError(CollectorError):
-    """The local database cannot be opened, read or written."""
+    """The database cannot be opened, read or written. `transient` is True when the
+    connection was lost (a restarting server): the call may be repeated."""
+
+    transient: bool = False

@@ -21,6 +21,7 @@ from typing import Any
 
 from collector.budget.local import RESET_MARGIN_S, Rate, read_quota
 from collector.clock import Clock, busy
+from collector.cooperate.leases import again
 
 BATCH_S = 0.2
 
@@ -75,7 +76,7 @@ class SharedGate:
             if not self._slots:
                 async with self._reserve_lock:
                     if not self._slots:
-                        await self._reserve()
+                        await again("reserving requests from the shared budget", self._reserve)
             slot = self._slots.popleft()
             wait = max(slot, self._paused_until) - self._clock.time()
             if wait > 0:

@@ -23,12 +23,13 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from collector.clock import Clock, busy
 from collector.core.models import SeriesKey, Window
+from collector.errors import StoreError
 
 DEFAULT_LEASE_S = 30.0
 Verdict = Literal["ok", "taken", "busy", "done"]
@@ -48,6 +49,26 @@ CREATE TABLE IF NOT EXISTS {s}.claims (
 );
 CREATE INDEX IF NOT EXISTS claims_owner ON {s}.claims (owner, state);
 """
+
+
+RECONNECT_TRIES = 8  # ~30 s of a restarting server
+T = TypeVar("T")
+
+
+async def again(doing: str, call: Callable[[], Awaitable[T]]) -> T:
+    """`call()`, repeated while the connection is lost (a restarting server): each call is
+    one transaction, so a failed one did nothing. Then a StoreError (exit 4)."""
+    import psycopg
+
+    for attempt in range(RECONNECT_TRIES):
+        try:
+            return await call()
+        except psycopg.OperationalError as exc:
+            if attempt == RECONNECT_TRIES - 1:
+                text = " ".join(str(exc).split())
+                raise StoreError(f"lost PostgreSQL while {doing}: {text}") from None
+        await asyncio.sleep(min(5.0, 0.25 * 2**attempt))  # real time: the server's
+    raise AssertionError("unreachable")
 
 
 def key_text(key: SeriesKey) -> str:
@@ -128,6 +149,9 @@ class Leases:
         if self._beat is not None:
             self._beat.cancel()
             await asyncio.gather(self._beat, return_exceptions=True)
+        await again("leaving the job", lambda: self._leave(state))
+
+    async def _leave(self, state: str) -> None:
         async with busy(self._clock), self._pool.connection() as conn, conn.transaction():
             await conn.execute(
                 f"DELETE FROM {self._s}.claims WHERE owner = %s AND state = 'live'", (self.id,)
@@ -158,6 +182,9 @@ class Leases:
 
     async def claim(self, window: Window) -> Verdict:
         """Try to take `window` for this process (see the module docstring)."""
+        return await again("claiming a window", lambda: self._claim(window))
+
+    async def _claim(self, window: Window) -> Verdict:
         key = window.series.key
         text = key_text(key)
         now = self._clock.time()
@@ -217,6 +244,9 @@ class Leases:
 
     async def finish(self, window: Window, *, stored: bool) -> None:
         """The window was stored (done for this job) or given up (free for others)."""
+        await again("releasing a window", lambda: self._finish(window, stored))
+
+    async def _finish(self, window: Window, stored: bool) -> None:
         text = key_text(window.series.key)
         async with busy(self._clock), self._pool.connection() as conn:
             if stored:
@@ -237,6 +267,11 @@ class Leases:
     ) -> dict[SeriesKey, list[tuple[int, int]]]:
         """Windows other processes stored in this job since this one started (for a sync's
         re-planning: coverage alone cannot tell a refreshed bucket from an old one)."""
+        return await again("re-planning", lambda: self._done_since_start(keys))
+
+    async def _done_since_start(
+        self, keys: Sequence[SeriesKey]
+    ) -> dict[SeriesKey, list[tuple[int, int]]]:
         out: dict[SeriesKey, list[tuple[int, int]]] = {}
         by_text = {key_text(k): k for k in keys}
         async with busy(self._clock), self._pool.connection() as conn:
@@ -251,6 +286,9 @@ class Leases:
 
     async def others_hold(self) -> bool:
         """Whether another live process still holds a live claim (worth waiting for)."""
+        return await again("waiting for other processes", self._others_hold)
+
+    async def _others_hold(self) -> bool:
         async with busy(self._clock), self._pool.connection() as conn:
             cur = await conn.execute(
                 f"SELECT 1 FROM {self._s}.claims WHERE state = 'live' AND owner <> %s LIMIT 1",

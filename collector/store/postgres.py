@@ -26,14 +26,16 @@ after the other. Tables are created and migrated in one transaction under
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -56,6 +58,9 @@ from collector.store.base import (
 PG_SCHEMA_VERSION = 2  # the data model of SQLite's schema 2
 DEFAULT_CONNECT_TIMEOUT_S = 10
 DEFAULT_POOL_SIZE = 8
+RECONNECT_TRIES = 8  # ~30 s of a server restarting
+T = TypeVar("T")
+P = ParamSpec("P")
 DEFAULT_POOL_TIMEOUT_S = 60.0
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -246,9 +251,11 @@ class _Base:
             if isinstance(exc, psycopg.OperationalError)
             else "see the PostgreSQL server log"
         )
-        return StoreError(
+        error = StoreError(
             mask(f"cannot {doing} PostgreSQL {self.where}: {text} ({hint})", self._secret)
         )
+        error.transient = isinstance(exc, psycopg.OperationalError)  # a lost connection
+        return error
 
     def _state_sql(self) -> str:
         return (
@@ -351,6 +358,27 @@ _MISSING: Any = object()
 # --- the run path ----------------------------------------------------------------------------
 
 
+def _reconnecting(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Retry a run-store call whose connection was lost (the server restarted, a proxy cut
+    it): each call is one transaction, so a failed one committed nothing and is safe to
+    repeat; the pool replaces the dead connection. Gives up after RECONNECT_TRIES."""
+
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(RECONNECT_TRIES):
+            try:
+                return await method(*args, **kwargs)
+            except StoreError as exc:
+                if not getattr(exc, "transient", False) or attempt == RECONNECT_TRIES - 1:
+                    raise
+            await asyncio.sleep(min(5.0, 0.25 * 2**attempt))  # real time: the server's
+        raise AssertionError("unreachable")
+
+    return call
+
+
 class PostgresRunStore(_Base):
     """A `RunStore` over a small async connection pool; every call awaits, none blocks."""
 
@@ -384,6 +412,7 @@ class PostgresRunStore(_Base):
             open=False,
             timeout=DEFAULT_POOL_TIMEOUT_S,
             name=f"collector-{schema}",
+            check=AsyncConnectionPool.check_connection,  # a restarted server: reconnect
         )
         try:
             await pool.open(wait=True, timeout=DEFAULT_POOL_TIMEOUT_S)
@@ -420,6 +449,7 @@ class PostgresRunStore(_Base):
         except psycopg.Error as exc:
             raise self._error("write to", exc) from None
 
+    @_reconnecting
     async def prepare(self, workspace: str, timezone: str) -> None:
         row = await self._fetchone(
             f"SELECT timezone FROM {self.s}.workspaces WHERE name = %s", (workspace,)
@@ -433,6 +463,7 @@ class PostgresRunStore(_Base):
             )
         self._zone = (workspace, timezone)
 
+    @_reconnecting
     async def check_key(self, workspace: str, api_key: str, *, rotated: bool) -> None:
         salt = await self._fetchone(f"SELECT value FROM {self.s}.meta WHERE key = 'salt'", ())
         mark = fingerprint(str(salt[0]), api_key)
@@ -459,6 +490,7 @@ class PostgresRunStore(_Base):
 
     # --- reads -----------------------------------------------------------------------------
 
+    @_reconnecting
     async def covered(self, keys: Sequence[SeriesKey]) -> dict[SeriesKey, list[Interval]]:
         out: dict[SeriesKey, list[Interval]] = {k: [] for k in keys}
         if not keys:
@@ -472,10 +504,12 @@ class PostgresRunStore(_Base):
             raise self._error("read coverage from", exc) from None
         return out
 
+    @_reconnecting
     async def last_time(self, key: SeriesKey) -> str | None:
         row = await self._fetchone(_last_time_sql(self.s), key, "read points")
         return None if row is None or row[0] is None else str(row[0])
 
+    @_reconnecting
     async def discovered(
         self, workspace: str, what: str
     ) -> tuple[list[str], list[str], datetime] | None:
@@ -513,6 +547,7 @@ class PostgresRunStore(_Base):
             if row is not None:
                 return int(row[0])
 
+    @_reconnecting
     async def commit(self, result: WindowResult) -> StoreOutcome:
         series = result.window.series
         cal, unit, s = series.calendar, series.unit, self.s
@@ -584,6 +619,7 @@ class PostgresRunStore(_Base):
         inserted, revised = _tally(rows, existing, values)
         return StoreOutcome(inserted, revised, len(rows) - inserted - revised, removed)
 
+    @_reconnecting
     async def begin_run(self, workspace: str, command: str, started_at: datetime) -> int:
         row = await self._fetchone(
             f"INSERT INTO {self.s}.runs (workspace, command, started_at) VALUES (%s, %s, %s) "
@@ -593,6 +629,7 @@ class PostgresRunStore(_Base):
         )
         return int(row[0])
 
+    @_reconnecting
     async def finish_run(
         self, run_id: int, finished_at: datetime, outcome: str, report: RunReport
     ) -> None:
@@ -645,6 +682,7 @@ class PostgresRunStore(_Base):
         assert row is not None
         return int(row[0])
 
+    @_reconnecting
     async def remember(
         self, workspace: str, what: str, items: list[str], skipped: list[str], at: datetime
     ) -> None:

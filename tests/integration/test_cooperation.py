@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -275,3 +275,30 @@ def test_processes_one_killed_one_late_finish_the_job_exactly(pg_database):
         assert states == {"finished": 3, "lost (no heartbeat)": 1}, states
         assert sum(p["windows_stored"] for p in coop["processes"]) >= minimum - 4
         assert [b["pool"] for b in coop["budgets"]] == ["default"]
+
+
+async def test_connections_cut_mid_run_reconnect_and_finish_exactly(pg_database):
+    """Every connection of the database is terminated twice mid-run (what a server restart
+    does to clients): the collector reconnects and finishes; the timeline is exact."""
+    async with run_simulator(quota_config(100_000, 1)) as sim:
+        clock = SystemClock()
+        start = (datetime.now(UTC) - timedelta(days=3000)).date().isoformat()
+        job = make_job(
+            sim, clock, pg_database, start=start, timezone="UTC", rate_limit=["60/s"], **FANOUT
+        )
+        run = asyncio.ensure_future(collect(job, clock=clock))
+        cuts = 0
+        while cuts < 2:
+            await asyncio.sleep(0.3)
+            assert not run.done(), run.result()
+            async with await psycopg.AsyncConnection.connect(pg_database, autocommit=True) as c:
+                cur = await c.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                row = await cur.fetchone()
+                cuts += 1 if row and row[0] else 0
+        report = await run
+        assert report.complete, report
+        days = (datetime.now(UTC).date() - date.fromisoformat(start)).days
+        assert len(stored_points(pg_database)) == 6 * days
