@@ -67,12 +67,12 @@ def usage(sim, limit: int, window_s: int) -> tuple[float, int]:
 
 
 async def test_four_collectors_share_one_job_and_one_quota(pg_database, tmp_path):
-    """4 collectors, told 4x the server's quota each: an exact timeline, every window fetched
-    once, >= 95% of the quota used in the busy windows, <= 1% 429s."""
-    limit, window_s = 40, 2
+    """4 collectors, each told 4x the server's quota (60 per 3 s): an exact timeline, every
+    window fetched once, >= 95% of the quota used in the busy windows, <= 1% 429s."""
+    limit, window_s = 60, 3
     async with run_simulator(quota_config(limit, window_s)) as sim:
         clock = SystemClock()
-        start = (datetime.now(UTC) - timedelta(days=4000)).date().isoformat()
+        start = (datetime.now(UTC) - timedelta(days=5500)).date().isoformat()
         jobs = [
             make_job(
                 sim, clock, pg_database, start=start, timezone="UTC", rate_limit=["80/s"],
