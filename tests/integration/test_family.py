@@ -399,3 +399,45 @@ async def test_a_round1_database_migrates_with_every_point_intact(tmp_path):
         con = sqlite3.connect(db)
         assert {r[0] for r in con.execute("SELECT revisions FROM points")} == {2}
         assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+
+
+async def test_the_purchase_series_follow_a_larger_announced_limit(tmp_path):
+    """Served from the default pool (one reading of Braze's conflict), the purchase series
+    announce 250,000/h: the collector, which starts them at 1,000/h, says so and follows it;
+    told the list pool's 1,000/h, 40 windows would otherwise take 40 × 3.6 s."""
+    clock = VirtualClock(NOW)
+    async with run_simulator(config(purchases_pool="default"), clock=clock) as sim:
+        db = tmp_path / "c.db"
+        t0 = clock.time()
+        report = await run(
+            sim, clock, db, stream=["purchase_quantity"], unit="hour", product=["", "*"],
+            start="2024-05-01T00:00:00Z", rate_limit=["100000/s", "export-lists=1000/s"],
+        )  # fmt: skip
+        assert report.complete
+        assert any("purchases pool" in n and "250000" in n for n in report.notices)
+        assert clock.time() - t0 < 60
+
+
+async def test_a_campaign_sync_refreshes_the_14_day_lookback_and_counts_revisions(store_at):
+    """Conversions are credited back to the send date: a sync days later re-reads the last 14
+    days of every campaign (one window each), stores the new values and counts them revised."""
+    clock = VirtualClock(NOW)
+    async with run_simulator(config(), clock=clock) as sim:
+        flags = {"stream": ["campaign_stats"], "campaign_id": ["cmp-welcome"]}
+        first = await run(sim, clock, store_at, start="2024-01-01", **flags)
+        assert first.complete
+        clock.advance(3 * 86400)
+        sim.log.clear()
+        second = await run(sim, clock, store_at, "sync", **flags)
+        assert second.complete and second.revised > 0
+        series = [r for r in sim.log if r.path == "/campaigns/data_series"]
+        assert len(series) == 1 and int(series[0].params["length"]) <= 14 + 3 + 1
+        raws = raw_days(store_at, "campaign_stats")
+        lo = zone_start("2024-06-01", ZONE)
+        truth = sim.truth_days(
+            "/campaigns/data_series", lo, zone_start("2024-06-18", ZONE), campaign_id="cmp-welcome"
+        )
+        for day in truth:
+            when = day["time"][:10]
+            if ((("cmp-welcome",), when)) in raws and when >= "2024-06-04":
+                assert raws[(("cmp-welcome",), when)] == day, when
