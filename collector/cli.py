@@ -57,6 +57,7 @@ from collector.readout.export import (
     Selection,
     columns,
     write_parquet,
+    write_names,
     write_raw,
     write_text,
 )
@@ -334,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--raw",
         action="store_true",
         help="with --format jsonl and a nested stream: the day objects as Braze sent them",
+    )
+    ex.add_argument(
+        "--names",
+        action="store_true",
+        help="a nested stream's names dimension (CSV: ids, kind, id, name) instead of its values",
     )
     _selection_flags(ex)
     pl = sub.add_parser(
@@ -738,6 +744,11 @@ def _export(args: argparse.Namespace) -> int:
     selection = _selection(args)
     streams = _streams_of(args)
     workspace = args.workspace or DEFAULT_WORKSPACE
+    if args.names and (args.format != "csv" or args.raw or any(not s.nested for s in streams)):
+        raise ConfigError(
+            "--names writes the variant and step names of campaign_stats, canvas_stats or "
+            "send_stats as CSV: use it with --format csv and those streams only"
+        )
     if args.raw and (args.format != "jsonl" or any(not s.nested for s in streams)):
         raise ConfigError(
             "--raw writes nested streams' day objects: use it with --format jsonl "
@@ -792,6 +803,8 @@ def _export_one(
         return
 
     def write(f: TextIO) -> int:
+        if args.names:
+            return write_names(store, workspace, stream, f)
         if args.raw:
             return write_raw(store, workspace, stream, f)
         return write_text(selection.rows(store, workspace, stream), f, args.format, stream)

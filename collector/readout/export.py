@@ -163,6 +163,35 @@ def write_raw(store: ReadStore, workspace: str, stream: Stream, out: TextIO) -> 
     return count
 
 
+def names(store: ReadStore, workspace: str, stream: Stream) -> Iterator[Row]:
+    """The names of a nested stream's variants and steps, as its days gave them (the latest
+    day wins): (ids…, kind, id, name), sorted."""
+    from collector.core import nested
+
+    read = nested.canvas_day if stream.shape == "canvas" else nested.campaign_day
+    found: dict[tuple[Any, ...], str] = {}
+    for dims, _, body in store.iter_raw(workspace, stream.name):
+        for kind, ident, name in read(json.loads(body, parse_float=Decimal)).names:
+            found[(*dims, kind, ident)] = name
+    for key in sorted(found):
+        yield (*key, found[key])
+
+
+def name_columns(stream: Stream) -> list[str]:
+    return [*stream.dimensions, "kind", "id", "name"]
+
+
+def write_names(store: ReadStore, workspace: str, stream: Stream, out: TextIO) -> int:
+    """The names dimension as CSV: one row per variant or step."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(name_columns(stream))
+    count = 0
+    for row in names(store, workspace, stream):
+        writer.writerow(row)
+        count += 1
+    return count
+
+
 def _json(value: object) -> str:
     if isinstance(value, Decimal | int):
         return str(value)  # the literal digits, as a JSON number

@@ -4,9 +4,11 @@ truth; bucket keys from zoneinfo directly."""
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -441,3 +443,32 @@ async def test_a_campaign_sync_refreshes_the_14_day_lookback_and_counts_revision
             when = day["time"][:10]
             if ((("cmp-welcome",), when)) in raws and when >= "2024-06-04":
                 assert raws[(("cmp-welcome",), when)] == day, when
+
+
+async def test_export_names_and_raw_days_of_nested_streams(tmp_path, capsys):
+    """`export --names` gives each Canvas's variants and steps as the catalogue names them;
+    `--raw` gives one line per stored day, the day as served."""
+    from collector.cli import main
+
+    clock = VirtualClock(NOW)
+    async with run_simulator(config(), clock=clock) as sim:
+        db = tmp_path / "c.db"
+        flags = {"stream": ["canvas_stats"], "canvas_id": ["cnv-onboarding"]}
+        assert (await run(sim, clock, db, start="2024-05-01", **flags)).complete
+    capsys.readouterr()
+    assert main(["export", "--db", str(db), "--stream", "canvas_stats", "--names"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    canvas = next(c for c in sim.config.workspaces[0].canvases if c.id == "cnv-onboarding")
+    expected = sorted(
+        [f"cnv-onboarding,step,{s.id},{s.name}" for s in canvas.steps]
+        + [f"cnv-onboarding,variant,{v.id},{v.name}" for v in canvas.variants]
+    )
+    assert lines == ["canvas_id,kind,id,name", *expected]
+    assert (
+        main(["export", "--db", str(db), "--stream", "canvas_stats", "--format", "jsonl", "--raw"])
+        == 0
+    )
+    raws = [json.loads(x, parse_float=Decimal) for x in capsys.readouterr().out.splitlines()]
+    assert {r["canvas_id"] for r in raws} == {"cnv-onboarding"}
+    assert len(raws) == len(raw_days(db, "canvas_stats"))
+    assert main(["export", "--db", str(db), "--stream", "sessions", "--names"]) == 2
