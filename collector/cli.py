@@ -30,8 +30,6 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from rich.console import Console
-
 from collector import __version__
 from collector.config import (
     DEFAULT_DB,
@@ -51,13 +49,12 @@ from collector.observe.events import Event, Observer
 from collector.observe.logs import LogObserver
 from collector.observe.progress import RichProgress
 from collector.observe.summary import headline, print_summary, print_table, trouble
-from collector.pipeline import collect, plan_only
 from collector.readout.export import (
     FORMATS,
     Selection,
     columns,
-    write_parquet,
     write_names,
+    write_parquet,
     write_raw,
     write_text,
 )
@@ -396,10 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--from", dest="source", required=True, metavar="PATH|URL")
     cp.add_argument("--to", dest="target", required=True, metavar="PATH|URL")
     cp.add_argument("--pg-schema", metavar="NAME", help="schema on the PostgreSQL side(s)")
-    sim = sub.add_parser("simulate", help="serve the embedded Braze simulator on loopback")
-    from collector.simulator import cli as simulator_cli
-
-    simulator_cli.add_arguments(sim)
+    # Its flags are the simulator's own (main() hands `simulate …` to it): listed here for --help.
+    sub.add_parser(
+        "simulate",
+        help="serve the embedded Braze simulator on loopback (collector simulate --help)",
+        add_help=False,
+    )
     demo = sub.add_parser("demo", help="a real backfill against the embedded simulator (make run)")
     demo.add_argument(
         "--dir", type=Path, default=Path("demo"), help="output folder (default: demo)"
@@ -450,6 +449,11 @@ def _selection_flags(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulate"]:
+        from collector.simulator import cli as simulator_cli
+
+        return simulator_cli.main(argv[1:], prog="collector simulate")
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
@@ -495,11 +499,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _config_check(args)
     if args.command == "db":
         return _db_copy(args)
-    if args.command == "simulate":
-        from collector.simulator import cli as simulator_cli
-
-        code: int = simulator_cli.run(args)
-        return code
     from collector import demo
 
     return _with_signals(lambda: demo.run(args.dir))
@@ -599,6 +598,10 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_job(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from collector.pipeline import collect
+
     command: Command = args.command
     settings, job = resolve(command, _flags(args), config=args.config)
     if command == "plan":
@@ -692,6 +695,8 @@ def _with_signals(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def _print_plan(job: Any) -> None:
+    from collector.pipeline import plan_only
+
     preview = asyncio.run(plan_only(job))
     with _writing_stdout():
         _show_plan(job, preview)

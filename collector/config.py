@@ -22,7 +22,7 @@ from collector.core.models import DEFAULT_WORKSPACE
 from collector.core.streams import DIMENSION_FLAGS, POOL_RATES, STREAMS, Stream
 from collector.core.units import Calendar, Unit, parse_iso
 from collector.errors import ConfigError
-from collector.http.client import DEFAULT_TIMEOUT_S, check_endpoint
+from collector.http.endpoint import DEFAULT_TIMEOUT_S, check_endpoint
 from collector.http.retry import DEFAULT_MAX_RETRIES, RetryPolicy
 from collector.store import DEFAULT_PG_SCHEMA, display
 from collector.work.scheduler import DEFAULT_CONCURRENCY

@@ -231,10 +231,10 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m collector.simulator [flags]`."""
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m collector.simulator") -> int:
+    """`python -m collector.simulator [flags]` (and `collector simulate [flags]`)."""
     parser = argparse.ArgumentParser(
-        prog="python -m collector.simulator",
+        prog=prog,
         description="Serve a simulated Braze data_series API on loopback.",
     )
     add_arguments(parser)

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector import cli
+from collector import cli, pipeline
 from collector.config import Settings
 from collector.core.models import RunReport
 
@@ -322,7 +322,7 @@ def no_pipeline() -> Iterator[list[Any]]:
         jobs.append(job)
         return RunReport()
 
-    with mock.patch.object(cli, "collect", stub):
+    with mock.patch.object(pipeline, "collect", stub):
         yield jobs
 
 

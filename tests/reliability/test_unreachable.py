@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from collector import cli
+from collector import cli, pipeline
 from collector.clock import VirtualClock
 from collector.errors import ServerUnreachable
 from collector.http.retry import RetryPolicy
@@ -59,7 +59,7 @@ async def test_a_refused_endpoint_ends_the_run_after_a_few_attempts(tmp_path, re
 def test_the_cli_says_so_in_one_line_and_exits_1(tmp_path, capsys, monkeypatch):
     """`backfill` against a refused port: exit 1, one stderr line naming the cause and the fix."""
     monkeypatch.setenv("BRAZE_API_KEY", "k")
-    monkeypatch.setattr(cli, "collect", functools.partial(collect, clock=VirtualClock(NOW)))
+    monkeypatch.setattr(pipeline, "collect", functools.partial(collect, clock=VirtualClock(NOW)))
     code = cli.main(
         [
             "backfill",
