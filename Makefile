@@ -20,8 +20,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check collector tests
 	$(BIN)/mypy
 
+# Two workers: the suite stays under five minutes on a 2-core machine (each worker starts its
+# own throwaway PostgreSQL unless COLLECTOR_TEST_POSTGRES names a server).
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # Benchmarks are not tests: they print figures and never assert on wall time (BENCHMARKS.md).
 # BASELINE=DIR (a checkout, e.g. `git worktree add /tmp/base main`) also runs that collector
