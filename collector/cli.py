@@ -453,7 +453,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["simulate"]:
         from collector.simulator import cli as simulator_cli
 
-        return simulator_cli.main(argv[1:], prog="collector simulate")
+        try:
+            return simulator_cli.main(argv[1:], prog="collector simulate")
+        except SystemExit as exc:  # --help, or a usage error already printed
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -32,7 +33,7 @@ from collector.pipeline import collect
 from collector.simulator import Faults, Segment, SimulatorConfig, Workspace, run_simulator
 from collector.store.postgres import PostgresStore
 
-from .family import make_job
+from .family import NOW, make_job
 from .threaded import simulator_thread
 
 APPS = ("app-ios", "app-android")
@@ -66,17 +67,21 @@ def usage(sim, limit: int, window_s: int) -> tuple[float, int]:
     return sum(windows[w] for w in full) / (limit * len(full)), len(full)
 
 
-async def test_four_collectors_share_one_job_and_one_quota(pg_database, tmp_path):
-    """4 collectors, each told 4x the server's quota (60 per 3 s): an exact timeline, every
-    window fetched once, >= 95% of the quota used in the busy windows, <= 1% 429s."""
+async def test_four_collectors_share_one_job_and_one_quota(pg_database):
+    """4 collectors (each its own connection pool, as processes would have), each told 4x the
+    server's quota of 60 per 3 s: an exact timeline, every window fetched once, >= 95% of the
+    quota used in the busy server windows, <= 1% 429s. On a virtual clock shared with the
+    simulator, so the figure measures the shared budget, not how busy the test machine is."""
     limit, window_s = 60, 3
-    async with run_simulator(quota_config(limit, window_s)) as sim:
-        clock = SystemClock()
-        start = (datetime.now(UTC) - timedelta(days=5500)).date().isoformat()
+    clock = VirtualClock(NOW)
+    config = replace(quota_config(limit, window_s), faults=Faults())
+    async with run_simulator(config, clock=clock) as sim:
+        now = datetime.fromtimestamp(NOW, UTC)
+        start = (now - timedelta(days=5500)).date()
         jobs = [
             make_job(
-                sim, clock, pg_database, start=start, timezone="UTC", rate_limit=["80/s"],
-                **FANOUT,
+                sim, clock, pg_database, start=start.isoformat(), timezone="UTC",
+                rate_limit=["80/s"], **FANOUT,
             )
             for _ in range(4)
         ]  # fmt: skip
@@ -92,25 +97,19 @@ async def test_four_collectors_share_one_job_and_one_quota(pg_database, tmp_path
         share, full = usage(sim, limit, window_s)
         counts = Counter(int(r.at // window_s) for r in sim.log)
         assert full >= 3 and share >= 0.95, (share, full, sorted(counts.items()))
+        end = datetime.combine(now.date(), datetime.min.time(), UTC)
         truth = {}
         for app in ("", *APPS):
             for segment in ("", "vip"):
                 for instant, value in sim.truth(
                     "day",
-                    datetime.fromisoformat(start).replace(tzinfo=UTC),
-                    datetime.fromtimestamp(time.time(), UTC).replace(
-                        hour=0, minute=0, second=0, microsecond=0
-                    ),
+                    datetime.combine(start, datetime.min.time(), UTC),
+                    end,
                     app_id=app or None,
                     segment_id=segment or None,
                 ):
                     truth[((app, segment), instant.date().isoformat())] = value
-        got = stored_points(pg_database)
-        settled = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
-        assert {k: v for k, v in got.items() if k[1] < settled} == {
-            k: v for k, v in truth.items() if k[1] < settled
-        }
-        assert got.keys() == truth.keys()
+        assert stored_points(pg_database) == truth
 
 
 def _window(lo: int, hi: int) -> Window:

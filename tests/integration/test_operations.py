@@ -331,7 +331,19 @@ async def test_python_api_rejects_bad_settings_as_value_errors(tmp_path):
 
 @pytest.mark.parametrize(
     "command",
-    ["backfill", "sync", "plan", "export", "plot", "status", "simulate", "demo", "config"],
+    [
+        "backfill",
+        "sync",
+        "plan",
+        "export",
+        "plot",
+        "status",
+        "simulate",
+        "demo",
+        "config",
+        "discover",
+        "db",
+    ],
 )
 def test_every_command_has_help(capsys, command):
     """Each command's --help exits 0 and explains its flags."""
