@@ -108,9 +108,10 @@ class SharedGate:
             blind = 0
             if reset_at <= start:
                 count = blind = 1  # the server's account is unknown (or over): one until told
-            elif remaining < 1:  # the server's window is spent: wait for its reset
-                start = reset_at + RESET_MARGIN_S
+            elif remaining < 1:  # the server's window is spent: wait for its reset, then
+                start = reset_at + RESET_MARGIN_S  # one at a time until the next is told
                 remaining = float("inf")
+                count = blind = 1
             else:
                 interval = max(interval, (reset_at - start) / remaining)
                 count = max(1, min(count, int(remaining)))

@@ -14,12 +14,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import arithmetic, naive, overhead, saturation, scale, smallpool, startup
+from tests.benchmarks import (
+    arithmetic,
+    naive,
+    overhead,
+    saturation,
+    scale,
+    shared,
+    smallpool,
+    startup,
+)
 from tests.benchmarks.harness import Figures, machine
 
 BENCHMARKS: dict[str, Callable[..., None]] = {
     "saturation": saturation.run,
     "smallpool": smallpool.run,
+    "shared": shared.run,
     "overhead": overhead.run,
     "scale": scale.run,
     "naive": naive.run,
