@@ -12,6 +12,7 @@ A bucket is named by an integer *ordinal* so the planner can do plain integer ar
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -144,6 +145,29 @@ class Calendar:
             return _hour_key(seconds)
         return utc_z(self.start(unit, ordinal))
 
+    def keys(self, unit: Unit, ordinals: Iterable[int]) -> list[str]:
+        """`key` of each ordinal, for a window's points at once: hours are spelled from a
+        per-day date string and the time of day, not a datetime each (a third of a commit)."""
+        if unit is Unit.DAY:
+            return [date.fromordinal(o).isoformat() for o in ordinals]
+        self._require_hour_grid()
+        if self._hour_phase:
+            return [self.key(unit, o) for o in ordinals]
+        low, high = _FAST_KEYS[0] // HOUR, _FAST_KEYS[1] // HOUR
+        days: dict[int, str] = {}
+        out: list[str] = []
+        append = out.append
+        for ordinal in ordinals:
+            if not low <= ordinal < high:
+                append(self.key(unit, ordinal))
+                continue
+            day, hour = divmod(ordinal, 24)
+            text = days.get(day)
+            if text is None:
+                text = days[day] = (_EPOCH_NAIVE.date() + timedelta(days=day)).isoformat()
+            append(text + _HOUR_SUFFIX[hour])
+        return out
+
     def from_key(self, unit: Unit, key: str) -> int:
         """Inverse of `key`."""
         if unit is Unit.DAY:
@@ -204,6 +228,7 @@ class Calendar:
 # recur from window to window: both conversions are pure, and a small cache makes a repeat
 # cost a dict lookup. Bounded, so memory does not grow with history.
 _CACHED_TIMES = 4096
+_HOUR_SUFFIX = tuple(f"T{h:02d}:00:00Z" for h in range(24))
 
 
 @lru_cache(maxsize=_CACHED_TIMES)

@@ -554,8 +554,10 @@ class PostgresRunStore(_Base):
         fetched = result.fetched_at.isoformat()
         key_of = cal.key
         values = [p.value for p in result.points]
+        times = cal.keys(unit, [p.ordinal for p in result.points])
         rows = [
-            (key_of(unit, p.ordinal), p.facet, p.metric, *_encode(p.value)) for p in result.points
+            (t, p.facet, p.metric, *_encode(p.value))
+            for t, p in zip(times, result.points, strict=True)
         ]
         existing: dict[tuple[str, str, str], int | str] = {}
         removed = 0

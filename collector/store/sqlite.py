@@ -496,9 +496,11 @@ class SQLiteStore:
         cal, unit = series.calendar, series.unit
         fetched = result.fetched_at.isoformat()
         key_of = cal.key
+        points = result.points
+        times = cal.keys(unit, [p.ordinal for p in points])
         rows = [
-            (key_of(unit, p.ordinal), p.facet, p.metric, stored_value(p.value))
-            for p in result.points
+            (t, p.facet, p.metric, stored_value(p.value))
+            for t, p in zip(times, points, strict=True)
         ]
         removed = 0
         try:

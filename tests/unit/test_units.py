@@ -145,3 +145,18 @@ def test_fast_bucket_reading_agrees_with_the_general_parser(zone, moment, form):
             continue
         if fast is not None:
             assert fast == slow_ordinal(cal, unit, text)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Tokyo", "Pacific/Chatham"])
+@pytest.mark.parametrize("unit", [Unit.DAY, Unit.HOUR])
+def test_keys_spells_each_bucket_as_key_does(zone, unit):
+    """The batch spelling used by the stores equals `key` bucket by bucket, across years,
+    day boundaries, the fast range's edges and before 1970."""
+    cal = Calendar(zone)  # Chatham's hours start at :45 UTC: spelled the long way
+    first = cal.ordinal(unit, datetime(1969, 12, 30, tzinfo=UTC))
+    spans = [range(first, first + 100), range(first + 500_000, first + 500_100)]
+    if unit is Unit.HOUR:
+        spans.append(range(-8_502_840 - 5, -8_502_840 + 5))  # the fast range's low edge (1000 AD)
+    for span in spans:
+        ordinals = list(span)
+        assert cal.keys(unit, ordinals) == [cal.key(unit, o) for o in ordinals]
