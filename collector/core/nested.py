@@ -24,7 +24,7 @@ Canvas days (`canvas_day`, one element of `data.stats`, see `canvas_days`)::
 Metric names come from the response, never from a fixed list: a field Braze adds (`machine_open`)
 is a point like any other. The rules, and the choices the API leaves open:
 
-- A leaf is an `int` (not a bool) in 0..2**63-1 or a finite, non-negative `Decimal`, kept exactly
+- A leaf is an `int` (not a bool) or a finite `Decimal`, in 0..2**63-1, kept exactly
   as sent (`0.0` stays `Decimal("0.0")`; a negative zero becomes a positive one).
 - `null` anywhere is absence: no point, no name, no error (a control group's counts, an unused
   channel, a channel or map that is not there). An empty array or object is absence too.
@@ -326,6 +326,8 @@ def _number(value: object, path: _Path) -> Value:
             raise NestedError(f"expected a finite number, got {_show(value)}", _text(path))
         if value < 0:
             raise NestedError(_negative(value), _text(path))
+        if value > MAX_INT:  # as scalar revenue: no store or export column holds more
+            raise NestedError("number larger than 2**63-1", _text(path))
         return value.copy_abs() if value.is_signed() else value
     if isinstance(value, float):
         raise NestedError("a float: decode bodies with parse_float=Decimal", _text(path))
