@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +43,13 @@ def pg_schema(pg_server: str) -> Iterator[tuple[str, str]]:
 def pg_database(pg_server: str) -> str:
     """The DSN of a new, empty database of this test's own (for tests that use schema braze)."""
     return new_database(pg_server)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's collector keeps its data: a SQLite path, or the DSN of a fresh database
+    (the same end-to-end test runs against both stores)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "c.db")
+    dsn: str = request.getfixturevalue("pg_database")
+    return dsn

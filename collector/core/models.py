@@ -153,7 +153,8 @@ class SeriesReport:
     revised: int = 0
     removed: int = 0
     refused: str | None = None  # a 403: the key lacks this stream's permission
-    missing: int = 0  # buckets of the run's range still uncovered when the run ended
+    missing: int | None = None  # buckets of the run's range still uncovered (None: not known,
+    # the run ended before it could look: an auth failure, a signal, an unreachable server)
     gaps: list[str] = field(default_factory=list)  # those buckets as "first..last" ranges
     errors: list[str] = field(default_factory=list)  # the last few, for the summary
 
@@ -192,7 +193,11 @@ class RunReport:
             return "refused"
         if s.failed_windows:
             return "failed"
-        return "complete" if s.missing == 0 else "incomplete"
+        if s.missing == 0:
+            return "complete"
+        if s.missing is None:
+            return "auth-failed" if self.fatal else "interrupted" if self.interrupted else "unknown"
+        return "incomplete"
 
     def for_series(self, series: Series) -> SeriesReport:
         return self.series.setdefault(series.key, SeriesReport())

@@ -45,7 +45,7 @@ def trouble(report: RunReport) -> list[str]:
     refused = {s.refused for s in report.series.values() if s.refused}
     lines += [f"refused: {r}" for r in sorted(refused)]
     for key, s in report.series.items():
-        if (s.failed_windows or s.missing) and not s.refused:
+        if (s.failed_windows or s.missing) and not s.refused and not report.fatal:
             gaps = ", ".join(s.gaps[:5]) + (" …" if len(s.gaps) > 5 else "")
             error = f"; last error: {s.errors[-1]}" if s.errors else ""
             lines.append(
