@@ -87,7 +87,7 @@ def test_sigkill_during_a_schema1_migration_leaves_schema1_then_migrates(tmp_pat
         version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         con.close()
-        killed_in = "migration" if version == "1" else "after it"
+        killed_in = "during the migration" if version == "1" else "after it"
         if version == "1":
             assert "series" not in tables and "v1_points" not in tables  # nothing half-done
         again = _collector(*args)

@@ -101,7 +101,12 @@ def test_two_collectors_write_one_database_at_once(sim, tmp_path, reliability, l
     """Two processes backfilling one fresh database together: both exit 0, nothing lost or doubled."""
     db = tmp_path / "shared.db"
     sent_before = len(sim.log)
-    procs = [cli_process(backfill_args(sim, db, *BIG, series), key="sim-key") for series in (a, b)]
+    # Paced to 100/s so each run lasts longer than the other's interpreter start-up: with no
+    # latency both finished in 0.15-0.3 s and sometimes did not overlap at all.
+    procs = [
+        cli_process([*backfill_args(sim, db, *BIG, series), "--rate-limit", "100/s"], key="sim-key")
+        for series in (a, b)
+    ]
     results = [p.communicate(timeout=60) for p in procs]
     for proc, (_out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
