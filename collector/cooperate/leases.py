@@ -8,7 +8,8 @@ Tables (in the store's schema, created on first use under an advisory lock):
 Claiming serialises per series with a transaction-scoped advisory lock, so two processes never
 both hold overlapping windows. A claim overlapping a *live* claim of another process is refused
 (`busy`); one overlapping only *expired* claims takes them over (`taken`); one whose buckets are
-already covered (a backfill) or done in this job since the process started (a sync) is `done`.
+already covered (a backfill) or stored by the job since shortly before this process started
+(a sync: up to FRESH_S before) is `done`.
 A heartbeat renews every live claim of the process every `lease_s / 3` seconds, so a process
 that is slow (not dead) keeps its windows; a SIGKILLed one loses them when its lease expires.
 
@@ -32,6 +33,10 @@ from collector.core.models import SeriesKey, Window
 from collector.errors import StoreError
 
 DEFAULT_LEASE_S = 30.0
+# A window another process of the job stored this long before this one started is fresh: a
+# sync started a moment after its peers (cron on several hosts) must not re-read what they
+# just refreshed.
+FRESH_S = 300.0
 Verdict = Literal["ok", "taken", "busy", "done"]
 
 _TABLES = """
@@ -106,6 +111,7 @@ class Leases:
         self.lease_s = lease_s
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.started_at = clock.time()
+        self.fresh_since = self.started_at - FRESH_S
         self.report = LeaseReport()
         self._beat: asyncio.Task[None] | None = None
         self.progress = (0, 0, 0)  # requests, windows stored, windows planned
@@ -197,7 +203,7 @@ class Leases:
             )
             overlapping = await cur.fetchall()
             done_here = any(
-                state == "done" and done_at is not None and done_at >= self.started_at
+                state == "done" and done_at is not None and done_at >= self.fresh_since
                 for _, _, state, done_at in overlapping
             )
             if done_here or await self._covered(conn, key, window):
@@ -278,7 +284,7 @@ class Leases:
             cur = await conn.execute(
                 f"SELECT series_key, lo, hi FROM {self._s}.claims WHERE state = 'done' "
                 "AND done_at >= %s AND series_key = ANY(%s)",
-                (self.started_at, list(by_text)),
+                (self.fresh_since, list(by_text)),
             )
             for text, lo, hi in await cur.fetchall():
                 out.setdefault(by_text[text], []).append((int(lo), int(hi)))

@@ -25,7 +25,7 @@ import pytest
 from collector.budget.local import Rate
 from collector.clock import SystemClock, VirtualClock
 from collector.cooperate.gate import SharedGate, create_table
-from collector.cooperate.leases import Leases
+from collector.cooperate.leases import FRESH_S, Leases
 from collector.core.models import Series, Window
 from collector.core.streams import SESSIONS
 from collector.core.units import Calendar, Unit
@@ -301,3 +301,36 @@ async def test_connections_cut_mid_run_reconnect_and_finish_exactly(pg_database)
         assert report.complete, report
         days = (datetime.now(UTC).date() - date.fromisoformat(start)).days
         assert len(stored_points(pg_database)) == 6 * days
+
+
+async def test_a_sync_started_just_after_its_peer_does_not_refetch_what_the_peer_stored(
+    pg_schema,
+):
+    """Found by the cron recipe (two hosts, one sync): B started 1 s after A stored a window,
+    and re-read it because 'done since I started' excluded it. Stored up to FRESH_S before
+    B started is fresh: done."""
+    dsn, schema = pg_schema
+    await _schema(dsn, schema)
+    clock = VirtualClock(1_700_000_000)
+    pool_a, pool_b = await _pool(dsn), await _pool(dsn)
+    try:
+        a = Leases(pool_a, f'"{schema}"', clock, workspace="default", command="sync")
+        await a.join()
+        window = _window(100, 200)
+        assert await a.claim(window) == "ok"
+        await a.finish(window, stored=True)
+        clock.advance(1)
+        b = Leases(pool_b, f'"{schema}"', clock, workspace="default", command="sync")
+        await b.join()
+        assert await b.claim(window) == "done"
+        assert await b.done_since_start([window.series.key]) == {window.series.key: [(100, 200)]}
+        clock.advance(FRESH_S + 10)
+        c = Leases(pool_b, f'"{schema}"', clock, workspace="default", command="sync")
+        await c.join()
+        assert await c.claim(window) == "ok"  # a later night's sync refreshes it again
+        await c.leave()
+        await b.leave()
+        await a.leave()
+    finally:
+        await pool_a.close()
+        await pool_b.close()
