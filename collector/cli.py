@@ -41,6 +41,7 @@ from collector.config import (
     Command,
     masked,
     resolve,
+    streams_named,
 )
 from collector.core.models import DEFAULT_WORKSPACE
 from collector.core.streams import POOL_RATES, STREAMS, Stream
@@ -732,11 +733,7 @@ def _show_plan(job: Any, preview: Any) -> None:
 
 
 def _streams_of(args: argparse.Namespace) -> tuple[Stream, ...]:
-    names = args.stream or ["sessions"]
-    for name in names:
-        if name not in STREAMS:
-            raise ConfigError(f"--stream {name!r} does not exist: choose from {', '.join(STREAMS)}")
-    return tuple(STREAMS[n] for n in dict.fromkeys(names))
+    return streams_named(args.stream or [])
 
 
 def _selection(args: argparse.Namespace) -> Selection:

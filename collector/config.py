@@ -284,14 +284,18 @@ def build_job(
     )
 
 
-def _streams(settings: Settings) -> tuple[Stream, ...]:
-    names = settings.stream or ["sessions"]
+def streams_named(names: list[str]) -> tuple[Stream, ...]:
+    """The streams `--stream` names (default: sessions), each once; else a ConfigError."""
     unknown = [n for n in names if n not in STREAMS]
     if unknown:
         raise ConfigError(
             f"--stream {unknown[0]!r} does not exist: choose from {', '.join(STREAMS)}"
         )
-    streams = tuple(STREAMS[n] for n in names)
+    return tuple(STREAMS[n] for n in dict.fromkeys(names or ["sessions"]))
+
+
+def _streams(settings: Settings) -> tuple[Stream, ...]:
+    streams = streams_named(settings.stream)
     for stream in streams:
         if settings.unit not in stream.units:
             offered = " or ".join(sorted(u.value for u in stream.units))

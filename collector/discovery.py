@@ -105,7 +105,6 @@ class Discovery:
         self._ttl = timedelta(seconds=ttl_s)
         self._now = now
         self.requests = 0
-        self.cached = 0
 
     async def listed(self, what: str) -> tuple[list[str], list[str]]:
         """(names or ids to collect, ids skipped as untracked) of list `what`."""
@@ -141,7 +140,6 @@ class Discovery:
         items, skipped, at = found
         if self._at() - at > self._ttl:
             return None
-        self.cached += 1
         return items, skipped
 
     async def _page_all(self, spec: ListSpec) -> tuple[list[str], list[str]]:

@@ -49,9 +49,6 @@ class Budgets:
             budget = self._budgets[pool] = self._make(pool, self._rates[pool])
         return budget
 
-    def items(self) -> list[tuple[str, WorkspaceBudget]]:
-        return sorted(self._budgets.items())
-
     def observe(self, path: str, headers: Mapping[str, str]) -> None:
         pool = POOL_OF_PATH.get(path, "default")
         if pool in FOLLOWS_ANNOUNCED:

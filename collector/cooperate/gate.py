@@ -21,7 +21,7 @@ from typing import Any
 
 from collector.budget.local import RESET_MARGIN_S, Rate, read_quota
 from collector.clock import Clock, busy
-from collector.cooperate.leases import again
+from collector.store.reconnect import again
 
 BATCH_S = 0.2
 

@@ -24,13 +24,13 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from collector.clock import Clock, busy
 from collector.core.models import SeriesKey, Window
-from collector.errors import StoreError
+from collector.store.reconnect import again
 
 DEFAULT_LEASE_S = 30.0
 # A window another process of the job stored this long before this one started is fresh: a
@@ -56,26 +56,6 @@ CREATE INDEX IF NOT EXISTS claims_owner ON {s}.claims (owner, state);
 """
 
 
-RECONNECT_TRIES = 8  # ~30 s of a restarting server
-T = TypeVar("T")
-
-
-async def again(doing: str, call: Callable[[], Awaitable[T]]) -> T:
-    """`call()`, repeated while the connection is lost (a restarting server): each call is
-    one transaction, so a failed one did nothing. Then a StoreError (exit 4)."""
-    import psycopg
-
-    for attempt in range(RECONNECT_TRIES):
-        try:
-            return await call()
-        except psycopg.OperationalError as exc:
-            if attempt == RECONNECT_TRIES - 1:
-                text = " ".join(str(exc).split())
-                raise StoreError(f"lost PostgreSQL while {doing}: {text}") from None
-        await asyncio.sleep(min(5.0, 0.25 * 2**attempt))  # real time: the server's
-    raise AssertionError("unreachable")
-
-
 def key_text(key: SeriesKey) -> str:
     return json.dumps(list(key), ensure_ascii=False, separators=(",", ":"))
 
@@ -86,8 +66,6 @@ class LeaseReport:
 
     claimed: int = 0
     taken_over: int = 0
-    busy: int = 0  # windows skipped because another process held them
-    done_elsewhere: int = 0
 
 
 class Leases:
@@ -207,11 +185,9 @@ class Leases:
                 for _, _, state, done_at in overlapping
             )
             if done_here or await self._covered(conn, key, window):
-                self.report.done_elsewhere += 1
                 return "done"
             live = [o for o, exp, state, _ in overlapping if state == "live" and exp > now]
             if any(owner != self.id for owner in live):
-                self.report.busy += 1
                 return "busy"
             expired = [
                 o

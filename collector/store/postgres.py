@@ -26,7 +26,6 @@ after the other. Tables are created and migrated in one transaction under
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import json
@@ -54,11 +53,11 @@ from collector.store.base import (
     StoredPoint,
     fingerprint,
 )
+from collector.store.reconnect import again
 
 PG_SCHEMA_VERSION = 2  # the data model of SQLite's schema 2
 DEFAULT_CONNECT_TIMEOUT_S = 10
 DEFAULT_POOL_SIZE = 8
-RECONNECT_TRIES = 8  # ~30 s of a server restarting
 T = TypeVar("T")
 P = ParamSpec("P")
 DEFAULT_POOL_TIMEOUT_S = 60.0
@@ -362,19 +361,11 @@ def _reconnecting(
     method: Callable[P, Coroutine[Any, Any, T]],
 ) -> Callable[P, Coroutine[Any, Any, T]]:
     """Retry a run-store call whose connection was lost (the server restarted, a proxy cut
-    it): each call is one transaction, so a failed one committed nothing and is safe to
-    repeat; the pool replaces the dead connection. Gives up after RECONNECT_TRIES."""
+    it): each call is one transaction (see collector.store.reconnect)."""
 
     @functools.wraps(method)
     async def call(*args: P.args, **kwargs: P.kwargs) -> T:
-        for attempt in range(RECONNECT_TRIES):
-            try:
-                return await method(*args, **kwargs)
-            except StoreError as exc:
-                if not getattr(exc, "transient", False) or attempt == RECONNECT_TRIES - 1:
-                    raise
-            await asyncio.sleep(min(5.0, 0.25 * 2**attempt))  # real time: the server's
-        raise AssertionError("unreachable")
+        return await again(method.__name__, lambda: method(*args, **kwargs))
 
     return call
 

@@ -140,6 +140,7 @@ class SQLiteStore:
         self.path = path
         self._read_only = read_only
         self._ids: dict[SeriesKey, int] = {}
+        self._zone: tuple[str, str] | None = None  # (workspace, zone) to record on first commit
         self.notices: list[str] = []
         if read_only and not path.exists():
             raise ConfigError(
@@ -555,7 +556,7 @@ class SQLiteStore:
         return StoreOutcome(inserted, revised, len(rows) - inserted - revised, removed)
 
     def _record_zone(self, workspace: str) -> None:
-        zone = getattr(self, "_zone", None)
+        zone = self._zone
         if zone is None or zone[0] != workspace:
             return
         self._db.execute(
